@@ -1,0 +1,52 @@
+"""Runtime settings, read from the environment or a ``.env`` file (prefix ``CONGKHAI_``).
+
+Secrets (tokens, the webhook secret, the secret key) are ``SecretStr`` so that they
+never appear in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CONGKHAI_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    database_url: str = "sqlite+aiosqlite:///congkhai.db"
+    telegram_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org/bot"
+    zalo_token: SecretStr | None = None
+    zalo_api_base: str = "https://bot-api.zaloplatforms.com/bot"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    timezone: str = "Asia/Ho_Chi_Minh"
+    org_name: str = "Cơ quan"
+    secret_key: SecretStr | None = None
+    bot_username: str | None = Field(
+        default=None, description="Telegram @username, for deep links; read from getMe when unset"
+    )
+    send_rate: float = Field(default=25.0, gt=0, description="messages per second, all chats")
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def has_messenger_token(self) -> bool:
+        return self.telegram_token is not None or self.zalo_token is not None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (CLI options, tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
