@@ -1,2 +1,165 @@
-def main() -> None:
+"""The clerk's interface: ``congkhai <group> <command>``.
+
+Every command opens the database named by the settings, does one use case in one
+transaction, and prints Vietnamese from the catalogue. Errors the clerk can fix
+are printed as reasons (exit status 1), never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.engine import create_engine, is_sqlite, session_factory
+from bot.db.migrate import current_revision, head_revision, upgrade
+from bot.domain.roster import ROLE_NAMES_VI, display_phone, parse_table
+from bot.domain.texts import t
+from bot.services import roster as roster_service
+from bot.services.clock import SystemClock
+from bot.services.roster_files import RosterFileError, read_table
+from bot.settings import Settings, load_settings
+
+T = TypeVar("T")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class ClerkError(click.ClickException):
+    """An error the clerk can act on; printed without a traceback."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    return ctx.find_object(Settings) or load_settings()
+
+
+@contextlib.asynccontextmanager
+async def open_session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """One transaction on a database at the current schema (SQLite is migrated on the spot)."""
+    engine = create_engine(settings.database_url)
+    try:
+        revision = await current_revision(engine)
+        if revision != head_revision():
+            raise ClerkError(t("cli.db_not_current"))
+        async with session_factory(engine)() as session, session.begin():
+            yield session
+    finally:
+        await engine.dispose()
+
+
+def run_db(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    settings = settings_of(ctx)
+    if is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+
+    async def main() -> T:
+        async with open_session(settings) as session:
+            return await work(session)
+
+    return asyncio.run(main())
+
+
+@click.group(context_settings=CONTEXT, help=t("cli.help"))
+@click.option("--database-url", metavar="URL", help=t("cli.opt.database_url"))
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    overrides = {"database_url": database_url} if database_url else {}
+    ctx.obj = load_settings(**overrides)
+
+
+# --- db ----------------------------------------------------------------------
+
+
+@main.group(help=t("cli.db.help"))
+def db() -> None:
     pass
+
+
+@db.command("upgrade", help=t("cli.db.upgrade.help"))
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    upgrade(settings_of(ctx).database_url)
+    click.echo(t("cli.db.upgraded", revision=head_revision()))
+
+
+# --- staff -------------------------------------------------------------------
+
+
+@main.group(help=t("cli.staff.help"))
+def staff() -> None:
+    pass
+
+
+@staff.command("import", help=t("cli.staff.import.help"))
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--sync", is_flag=True, help=t("cli.staff.import.sync"))
+@click.pass_context
+def staff_import(ctx: click.Context, file: Path, sync: bool) -> None:
+    try:
+        table = read_table(file)
+    except RosterFileError as error:
+        raise ClerkError(str(error)) from None
+    parsed = parse_table(table)
+
+    async def work(session: AsyncSession) -> roster_service.ImportResult:
+        return await roster_service.import_roster(
+            session, parsed, SystemClock().now(), sync=sync, source=file.name
+        )
+
+    try:
+        result = run_db(ctx, work)
+    except roster_service.RosterRejected as rejected:
+        lines = [t("roster.rejected", count=len(rejected.problems))]
+        lines += [problem.render(file.name) for problem in rejected.problems]
+        raise ClerkError("\n".join(lines)) from None
+    click.echo(result.summary())
+
+
+@staff.command("list", help=t("cli.staff.list.help"))
+@click.option("--json", "as_json", is_flag=True, help=t("cli.opt.json"))
+@click.option("--all", "include_inactive", is_flag=True, help=t("cli.staff.list.all"))
+@click.pass_context
+def staff_list(ctx: click.Context, as_json: bool, include_inactive: bool) -> None:
+    async def work(session: AsyncSession) -> list[dict[str, Any]]:
+        people = await roster_service.list_staff(session, include_inactive=include_inactive)
+        return [
+            {
+                "id": p.id,
+                "full_name": p.full_name,
+                "department": p.department.name if p.department else None,
+                "position": p.position,
+                "phone": p.phone,
+                "email": p.email,
+                "roles": sorted(r.value for r in p.role_set),
+                "active": p.active,
+                "channels": sorted(i.channel.value for i in p.identities),
+            }
+            for p in people
+        ]
+
+    rows = run_db(ctx, work)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        roles = ", ".join(ROLE_NAMES_VI[r] for r in sorted(_roles(row["roles"]), key=lambda r: r.value))
+        linked = ", ".join(row["channels"]) or t("cli.staff.not_linked")
+        click.echo(
+            f"{row['id']:>4}  {row['full_name']:<28} {row['department'] or '':<32} "
+            f"{display_phone(row['phone']) if row['phone'] else '':<13} {roles:<28} {linked}"
+        )
+    click.echo(t("cli.staff.count", count=len(rows)))
+
+
+def _roles(values: list[str]) -> list[Any]:
+    from bot.domain.enums import Role
+
+    return [Role(v) for v in values]
