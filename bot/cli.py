@@ -19,7 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import current_revision, head_revision, upgrade
+from bot.domain.invite import deep_link, display_code
 from bot.domain.roster import ROLE_NAMES_VI, display_phone, parse_table
+from bot.reports import invites as invites_report
+from bot.reports.invites import InviteRow
 from bot.domain.texts import t
 from bot.services import roster as roster_service
 from bot.services.clock import SystemClock
@@ -157,6 +160,62 @@ def staff_list(ctx: click.Context, as_json: bool, include_inactive: bool) -> Non
             f"{display_phone(row['phone']) if row['phone'] else '':<13} {roles:<28} {linked}"
         )
     click.echo(t("cli.staff.count", count=len(rows)))
+
+
+@staff.command("invites", help=t("cli.staff.invites.help"))
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), help=t("cli.staff.invites.format"))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True, help=t("cli.staff.invites.output"))
+@click.option("--all", "include_linked", is_flag=True, help=t("cli.staff.invites.all"))
+@click.pass_context
+def staff_invites(ctx: click.Context, fmt: str | None, output: Path, include_linked: bool) -> None:
+    settings = settings_of(ctx)
+    fmt = fmt or ("csv" if output.suffix.lower() == ".csv" else "xlsx")
+    username = telegram_username(settings)
+
+    async def work(session: AsyncSession) -> list[InviteRow]:
+        invites = await roster_service.issue_invites(session, SystemClock().now(), include_linked=include_linked)
+        return [
+            InviteRow(
+                full_name=i.staff.full_name,
+                department=i.staff.department.name if i.staff.department else "",
+                position=i.staff.position or "",
+                phone=display_phone(i.staff.phone) if i.staff.phone else "",
+                code=display_code(i.code),
+                link=deep_link(username, i.code) if username else "",
+            )
+            for i in invites
+        ]
+
+    rows = run_db(ctx, work)
+    if not rows:
+        click.echo(t("cli.staff.invites.none"))
+        return
+    if fmt == "csv":
+        invites_report.write_csv(output, rows)
+    else:
+        invites_report.write_xlsx(output, rows, t("invites.title", org=settings.org_name.upper()))
+    if not username:
+        click.echo(t("cli.staff.invites.no_username"), err=True)
+    click.echo(t("cli.staff.invites.done", count=len(rows), file=output))
+
+
+def telegram_username(settings: Settings) -> str | None:
+    """The bot's @username for deep links: from the settings, or asked of Telegram."""
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    if settings.telegram_token is None:
+        return None
+    from telegram import Bot
+
+    async def ask() -> str | None:
+        bot = Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_base)
+        async with bot:
+            return bot.username
+
+    try:
+        return asyncio.run(ask())
+    except Exception:  # no network or a wrong token: the codes still work without links
+        return None
 
 
 def _roles(values: list[str]) -> list[Any]:

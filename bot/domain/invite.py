@@ -35,3 +35,8 @@ def display_code(code: str) -> str:
 def looks_like_code(raw: str) -> bool:
     code = normalise_code(raw)
     return len(code) == LENGTH and all(ch in ALPHABET for ch in code)
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    """``https://t.me/<bot>?start=<code>``: opening it sends ``/start <code>`` to the bot."""
+    return f"https://t.me/{bot_username}?start={normalise_code(code)}"

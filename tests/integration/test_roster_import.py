@@ -168,3 +168,39 @@ def test_the_sample_roster_imports(db_url: str) -> None:
     roles = {role for person in people for role in person["roles"]}
     assert roles == {"staff", "leader", "union", "inspector", "admin"}
     assert len({p["department"] for p in people}) >= 4
+
+
+def test_invites_export_codes_that_match_their_hashes(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.domain.invite import ALPHABET, hash_code, normalise_code
+
+    monkeypatch.setenv("CONGKHAI_BOT_USERNAME", "cq_test_bot")
+    congkhai(db_url, "staff", "import", str(write(tmp_path, "a.csv", HEADER + "\n".join(ROWS))))
+    out = tmp_path / "ma.xlsx"
+    result = congkhai(db_url, "staff", "invites", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(out).active
+    header_row = [c.value for c in sheet[3]]
+    assert header_row[:2] == ["STT", "Họ và tên"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=4)]
+    assert [r[1] for r in rows] == ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung"]
+    codes = [normalise_code(r[5]) for r in rows]
+    assert all(len(c) == 8 and set(c) <= set(ALPHABET) for c in codes)
+    assert [r[6] for r in rows] == [f"https://t.me/cq_test_bot?start={c}" for c in codes]
+
+    async def hashes() -> list[str]:
+        engine = create_engine(db_url)
+        try:
+            async with session_factory(engine)() as session:
+                return list((await session.scalars(select(Staff.invite_code_hash).order_by(Staff.id))).all())
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(hashes()) == [hash_code(c) for c in codes]
+    csv_out = tmp_path / "ma.csv"
+    result = congkhai(db_url, "staff", "invites", "--format", "csv", "-o", str(csv_out))
+    assert result.exit_code == 0
+    text = csv_out.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("STT,Họ và tên")
+    assert len(text.splitlines()) == 5
