@@ -101,6 +101,27 @@ CATALOGUE: dict[str, str] = {
     "roster.file_missing": "không tìm thấy tệp",
     "roster.summary": "Đã nhập danh sách: {created} người mới, {updated} người cập nhật, {unchanged} không đổi, {deactivated} ngừng hoạt động.",
     "roster.rejected": "Không nhập gì cả: tệp có {count} lỗi. Sửa các dòng sau rồi nhập lại:",
+    # --- documents: parsing, reading files, chunking (bot.domain.document/chunking, bot.services.document_files)
+    "doc.section.opening": "Phần mở đầu",
+    "doc.section.whole": "Toàn văn",
+    "doc.chunk.continued": "(tiếp)",
+    "doc.error.no_text": "Văn bản không có chữ nào.",
+    "doc.error.no_content": "Văn bản chỉ có phần đầu (số, ngày, tên văn bản) và phần cuối (nơi nhận, chữ ký), không có nội dung nào để công khai.",
+    "doc.error.in_file": "Tệp “{name}”: {reason}",
+    "doc.error.not_found": "Không tìm thấy tệp “{name}”.",
+    "doc.error.unreadable": "Không đọc được tệp “{name}”: tệp là một thư mục hoặc không có quyền đọc.",
+    "doc.error.empty": "Tệp “{name}” trống, không có nội dung.",
+    "doc.error.too_large": "Tệp “{name}” quá lớn ({size} MB). Chỉ nhận tệp đến {limit} MB; hãy bỏ bớt hình ảnh hoặc lưu văn bản dưới dạng .docx hay .md.",
+    "doc.error.unknown_extension": "Tệp “{name}” có đuôi “{extension}” không được hỗ trợ. Hãy dùng tệp Word (.docx), Markdown (.md) hoặc văn bản thuần (.txt).",
+    "doc.error.legacy_doc": "Tệp “{name}” là định dạng Word cũ (.doc). Hãy mở tệp bằng Word, chọn Lưu thành (Save As) định dạng Word Document (.docx) rồi nhập lại.",
+    "doc.error.binary": "Tệp “{name}” không phải là văn bản (có vẻ là {what}). Hãy dùng tệp Word (.docx), Markdown (.md) hoặc văn bản thuần (.txt).",
+    "doc.error.binary.unknown": "một tệp nhị phân",
+    "doc.error.binary.image": "một tệp ảnh",
+    "doc.error.binary.pdf": "một tệp PDF",
+    "doc.error.binary.zip": "một tệp nén hoặc tệp Word .docx bị đổi đuôi",
+    "doc.error.binary.word": "một tệp Word cũ .doc bị đổi đuôi",
+    "doc.error.legacy_encoding": "Tệp “{name}” không dùng bảng mã Unicode UTF-8; có vẻ văn bản được gõ bằng bảng mã tiếng Việt cũ (TCVN3/ABC, VNI hoặc Windows-1258). Hãy chuyển sang Unicode (ví dụ bằng Unikey: Công cụ chuyển mã) và lưu lại với bảng mã UTF-8 rồi nhập lại.",
+    "doc.error.corrupt_docx": "Tệp “{name}” không mở được như tệp Word (.docx): tệp bị hỏng hoặc không đúng định dạng. Hãy mở bằng Word, lưu lại rồi nhập lại.",
 }
 
 

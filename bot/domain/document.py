@@ -1,0 +1,1061 @@
+"""Parse a Vietnamese administrative or legal document into metadata and sections.
+
+Agencies write these documents in Word and convert them in all sorts of ways, so
+the structure cannot be read off the formatting alone: a converter may make
+``2.2.`` a level-2 heading and ``2.4.`` a level-4 one, print a heading as a bold
+line, or cut a sentence in two at a page break. The hierarchy therefore comes
+from the *numbering kind* (Phần > Chương > Mục > Điều > I. > 1. > 1.1. > a)),
+and the formatting only says whether a line is meant as a heading at all.
+
+Every input path (Markdown, plain text, .docx) produces the same ``Block`` list;
+``parse_blocks`` is the one place that understands the document.
+
+Section bodies are kept in a small "light Markdown" that every channel can
+render: blocks separated by a blank line, a block starting with ``- `` is a list
+item, ``**`` toggles bold, ``*`` toggles italic, a backslash escapes the next
+character, and a single ``\\n`` inside a block is a hard line break.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from bot.domain.text import fold, nfc
+from bot.domain.texts import t
+
+PATH_SEPARATOR = " › "
+
+# --------------------------------------------------------------------------
+# Block model: what every reader produces
+# --------------------------------------------------------------------------
+
+
+class BlockKind(enum.Enum):
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+    LIST_ITEM = "list_item"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text with one formatting; ``\\n`` inside means a hard line break."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph-like unit of the source: heading, paragraph or list item.
+
+    ``level`` is the heading level as the source wrote it (Markdown ``#`` count,
+    Word "Heading n"); it is only a fallback for unnumbered headings.
+    """
+
+    kind: BlockKind
+    spans: tuple[Span, ...]
+    level: int = 0
+
+    @property
+    def plain(self) -> str:
+        return "".join(span.text for span in self.spans).strip()
+
+    @property
+    def all_bold(self) -> bool:
+        inked = [span for span in self.spans if span.text.strip()]
+        return bool(inked) and all(span.bold for span in inked)
+
+    @property
+    def any_bold(self) -> bool:
+        return any(span.bold and span.text.strip() for span in self.spans)
+
+
+def paragraph(text: str, *, bold: bool = False, italic: bool = False) -> Block:
+    """Shorthand for a one-span paragraph (tests and simple readers)."""
+    return Block(BlockKind.PARAGRAPH, (Span(text, bold, italic),))
+
+
+# --------------------------------------------------------------------------
+# Public result model
+# --------------------------------------------------------------------------
+
+
+class DocumentError(ValueError):
+    """A document that cannot be used; ``str(error)`` is a Vietnamese message for the clerk."""
+
+
+@dataclass(frozen=True)
+class ParsedSection:
+    ordinal: int
+    path: str
+    heading: str
+    body: str
+
+    @property
+    def text(self) -> str:
+        """The body as plain text, without formatting markers."""
+        return light_to_plain(self.body)
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    title: str | None = None
+    subtitle: str | None = None
+    number: str | None = None
+    issuer: str | None = None
+    place: str | None = None
+    issued_on: datetime.date | None = None
+    signer: str | None = None
+    signer_title: str | None = None
+    recipients: list[str] = field(default_factory=list)
+    closing: str | None = None
+    sections: list[ParsedSection] = field(default_factory=list)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the normalised content, so a re-import of the same text is recognised."""
+        payload = {
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "number": self.number,
+            "issuer": self.issuer,
+            "place": self.place,
+            "issued_on": self.issued_on.isoformat() if self.issued_on else None,
+            "signer": self.signer,
+            "signer_title": self.signer_title,
+            "recipients": list(self.recipients),
+            "closing": self.closing,
+            "sections": [[s.ordinal, s.path, s.heading, s.body] for s in self.sections],
+        }
+        canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------
+# Light Markdown: render spans, read them back
+# --------------------------------------------------------------------------
+
+_ESCAPED = re.compile(r"([\\*_])")
+
+
+def render_light(spans: Iterable[Span]) -> str:
+    """Render spans as light Markdown; markers never enclose spaces or line breaks."""
+    out: list[str] = []
+    for span in spans:
+        for index, line in enumerate(span.text.split("\n")):
+            if index:
+                out.append("\n")
+            out.append(_wrap(line, span.bold, span.italic))
+    return "".join(out)
+
+
+def _wrap(text: str, bold: bool, italic: bool) -> str:
+    core = text.strip()
+    if not core or not (bold or italic):
+        return _ESCAPED.sub(r"\\\1", text)
+    lead = text[: len(text) - len(text.lstrip())]
+    trail = text[len(text.rstrip()) :]
+    marker = ("**" if bold else "") + ("*" if italic else "")
+    escaped = _ESCAPED.sub(r"\\\1", core)
+    return f"{lead}{marker}{escaped}{marker}{trail}"
+
+
+def render_block(block: Block) -> str:
+    prefix = "- " if block.kind is BlockKind.LIST_ITEM else ""
+    return prefix + render_light(block.spans)
+
+
+def parse_light(body: str) -> list[Block]:
+    """Read light Markdown back into paragraph and list-item blocks."""
+    blocks: list[Block] = []
+    for chunk in re.split(r"\n[ \t]*\n", body.strip()):
+        if not chunk.strip():
+            continue
+        kind = BlockKind.PARAGRAPH
+        if chunk.startswith("- "):
+            kind, chunk = BlockKind.LIST_ITEM, chunk[2:]
+        blocks.append(Block(kind, _light_spans(chunk)))
+    return blocks
+
+
+def _light_spans(text: str) -> tuple[Span, ...]:
+    spans: list[Span] = []
+    buffer: list[str] = []
+    bold = italic = False
+
+    def flush() -> None:
+        if buffer:
+            spans.append(Span("".join(buffer), bold, italic))
+            buffer.clear()
+
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text):
+            buffer.append(text[index + 1])
+            index += 2
+            continue
+        if char == "*":
+            run = len(text[index:]) - len(text[index:].lstrip("*"))
+            flush()
+            if run >= 3:
+                bold, italic, step = not bold, not italic, 3
+            elif run == 2:
+                bold, step = not bold, 2
+            else:
+                italic, step = not italic, 1
+            index += step
+            continue
+        buffer.append(char)
+        index += 1
+    flush()
+    return tuple(spans)
+
+
+def light_to_plain(body: str) -> str:
+    """Light Markdown as plain text: list items keep their ``- ``, markers go."""
+    return "\n\n".join(
+        ("- " if block.kind is BlockKind.LIST_ITEM else "") + "".join(s.text for s in block.spans)
+        for block in parse_light(body)
+    )
+
+
+# --------------------------------------------------------------------------
+# Entry points
+# --------------------------------------------------------------------------
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def parse_markdown(text: str) -> ParsedDocument:
+    """Parse Markdown as produced by Word converters (see the module docstring)."""
+    return parse_blocks(markdown_blocks(text))
+
+
+def parse_plain_text(text: str) -> ParsedDocument:
+    """Parse a plain-text file: Word's "plain text" export writes one paragraph per line."""
+    return parse_blocks(plain_text_blocks(text))
+
+
+def parse_blocks(blocks: Sequence[Block]) -> ParsedDocument:
+    """The common core: header, sections, trailer, from any reader's blocks."""
+    cleaned = join_broken_paragraphs(normalise_blocks(blocks))
+    if not cleaned:
+        raise DocumentError(t("doc.error.no_text"))
+    header, start = _read_header(cleaned)
+    body = cleaned[start:]
+    headings = [_classify(block) for block in body]
+    end, trailer = _read_trailer(body, headings)
+    sections = _build_sections(body[:end], headings[:end], header.title)
+    if not sections:
+        raise DocumentError(t("doc.error.no_content"))
+    return ParsedDocument(
+        title=header.title,
+        subtitle=header.subtitle,
+        number=header.number,
+        issuer=header.issuer,
+        place=header.place,
+        issued_on=header.issued_on,
+        signer=trailer.signer,
+        signer_title=trailer.signer_title,
+        recipients=trailer.recipients,
+        closing=trailer.closing,
+        sections=sections,
+    )
+
+
+# --------------------------------------------------------------------------
+# Readers: Markdown and plain text to blocks
+# --------------------------------------------------------------------------
+
+
+def markdown_blocks(text: str) -> list[Block]:
+    """Tokenise Markdown with markdown-it and keep only what a reader of the text sees."""
+    reader = _MarkdownReader()
+    for token in _MARKDOWN.parse(nfc(text)):
+        reader.feed(token)
+    return reader.blocks
+
+
+class _MarkdownReader:
+    """Turns the markdown-it token stream into blocks.
+
+    An ordered-list item is given back its number as text (``1. …``): converters
+    turn numbered headings and numbered paragraphs into lists, and the number is
+    part of the document's structure, not a list.
+    """
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self._lists: list[str] = []
+        self._item_prefix: str | None = None
+        self._item_first = False
+        self._pending: tuple[BlockKind, int] = (BlockKind.PARAGRAPH, 0)
+        self._row: list[tuple[Span, ...]] | None = None
+
+    def feed(self, token: Token) -> None:
+        handler = getattr(self, "_on_" + token.type, None)
+        if handler is not None:
+            handler(token)
+
+    def _on_heading_open(self, token: Token) -> None:
+        self._pending = (BlockKind.HEADING, int(token.tag[1:]))
+
+    def _on_paragraph_open(self, token: Token) -> None:
+        kind = BlockKind.PARAGRAPH
+        if self._item_first and self._lists and self._lists[-1] == "bullet":
+            kind = BlockKind.LIST_ITEM
+        self._pending = (kind, 0)
+
+    def _on_bullet_list_open(self, token: Token) -> None:
+        self._lists.append("bullet")
+
+    def _on_ordered_list_open(self, token: Token) -> None:
+        self._lists.append("ordered")
+
+    def _on_bullet_list_close(self, token: Token) -> None:
+        self._lists.pop()
+
+    _on_ordered_list_close = _on_bullet_list_close
+
+    def _on_list_item_open(self, token: Token) -> None:
+        self._item_first = True
+        ordered = self._lists and self._lists[-1] == "ordered"
+        self._item_prefix = f"{token.info}{token.markup} " if ordered else None
+
+    def _on_tr_open(self, token: Token) -> None:
+        self._row = []
+
+    def _on_tr_close(self, token: Token) -> None:
+        cells = [cell for cell in self._row or [] if "".join(s.text for s in cell).strip()]
+        self._row = None
+        spans: list[Span] = []
+        for index, cell in enumerate(cells):
+            if index:
+                spans.append(Span(" | "))
+            spans.extend(cell)
+        if spans:
+            self.blocks.append(Block(BlockKind.PARAGRAPH, tuple(spans)))
+
+    def _on_inline(self, token: Token) -> None:
+        spans = inline_spans(token.children or [])
+        if self._row is not None:
+            self._row.append(spans)
+            return
+        kind, level = self._pending
+        if self._item_first and self._item_prefix:
+            spans = (Span(self._item_prefix), *spans)
+        if kind is not BlockKind.HEADING:
+            self._item_first = False
+        self.blocks.append(Block(kind, spans, level))
+        self._pending = (BlockKind.PARAGRAPH, 0)
+
+    def _on_code_block(self, token: Token) -> None:
+        self.blocks.extend(plain_text_blocks(token.content))
+
+    _on_fence = _on_code_block
+
+
+def inline_spans(children: Sequence[Token]) -> tuple[Span, ...]:
+    """Inline tokens to spans; links keep their text, soft breaks become spaces."""
+    spans: list[Span] = []
+    bold = italic = 0
+    for child in children:
+        kind = child.type
+        if kind in ("text", "code_inline", "html_inline", "image"):
+            spans.append(Span(child.content, bold > 0, italic > 0))
+        elif kind == "strong_open":
+            bold += 1
+        elif kind == "strong_close":
+            bold -= 1
+        elif kind == "em_open":
+            italic += 1
+        elif kind == "em_close":
+            italic -= 1
+        elif kind == "softbreak":
+            spans.append(Span(" "))
+        elif kind == "hardbreak":
+            spans.append(Span("\n"))
+    return tuple(spans)
+
+
+def plain_text_blocks(text: str) -> list[Block]:
+    """One paragraph per non-empty line: how Word exports plain text."""
+    return [paragraph(line) for line in nfc(text).splitlines() if line.strip()]
+
+
+# --------------------------------------------------------------------------
+# Normalisation and page-break joining
+# --------------------------------------------------------------------------
+
+_SPACE_LIKE = re.compile(r"[\t\r\f\v\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_INVISIBLE = re.compile(r"[\u200b\ufeff\u00ad]")
+_MULTISPACE = re.compile(r" {2,}")
+_SPACE_AROUND_BREAK = re.compile(r" *\n *")
+_BULLET = re.compile(r"^\s*(?:[-–•+]\s+|•)")
+TERMINAL_PUNCTUATION = frozenset(".;:!?)”\"…")
+
+
+def normalise_blocks(blocks: Iterable[Block]) -> list[Block]:
+    """NFC, one space between words, no empty blocks; typed bullets become list items."""
+    result: list[Block] = []
+    for block in blocks:
+        spans = clean_spans(block.spans)
+        if not spans:
+            continue
+        kind = block.kind
+        if kind is BlockKind.PARAGRAPH and _BULLET.match(spans[0].text):
+            kind = BlockKind.LIST_ITEM
+            spans = clean_spans((replace(spans[0], text=_BULLET.sub("", spans[0].text, count=1)), *spans[1:]))
+            if not spans:
+                continue
+        result.append(Block(kind, spans, block.level))
+    return result
+
+
+def clean_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
+    """Normalise span text and merge neighbours that look the same."""
+    merged: list[Span] = []
+    for span in spans:
+        text = _INVISIBLE.sub("", _SPACE_LIKE.sub(" ", nfc(span.text)))
+        if not text:
+            continue
+        if not text.strip(" \n"):
+            span = Span(text)
+        if merged and (merged[-1].bold, merged[-1].italic) == (span.bold, span.italic):
+            merged[-1] = Span(merged[-1].text + text, span.bold, span.italic)
+        else:
+            merged.append(Span(text, span.bold, span.italic))
+    text = "".join(span.text for span in merged)
+    squeezed = _squeeze(text)
+    if not squeezed:
+        return ()
+    return _restyle(merged, text, squeezed)
+
+
+def _squeeze(text: str) -> str:
+    text = _MULTISPACE.sub(" ", text)
+    text = _SPACE_AROUND_BREAK.sub("\n", text)
+    text = re.sub(r"\n{2,}", "\n", text)
+    return text.strip(" \n")
+
+
+def _restyle(spans: list[Span], original: str, squeezed: str) -> tuple[Span, ...]:
+    """Map the squeezed text back onto the styles of the original characters."""
+    styles: list[tuple[bool, bool]] = []
+    for span in spans:
+        styles.extend([(span.bold, span.italic)] * len(span.text))
+    result: list[Span] = []
+    cursor = 0
+    for char in squeezed:
+        while original[cursor] != char:
+            cursor += 1
+        style = styles[cursor] if char not in " \n" else (False, False)
+        cursor += 1
+        if result and (result[-1].bold, result[-1].italic) == style:
+            result[-1] = Span(result[-1].text + char, *style)
+        else:
+            result.append(Span(char, *style))
+    return _absorb_spaces(result)
+
+
+def _absorb_spaces(spans: list[Span]) -> tuple[Span, ...]:
+    """A lone space between two runs of the same style belongs to them."""
+    result: list[Span] = []
+    for span in spans:
+        if (
+            len(result) >= 2
+            and result[-1].text == " "
+            and (result[-2].bold, result[-2].italic) == (span.bold, span.italic)
+        ):
+            result.pop()
+            result[-1] = Span(result[-1].text + " " + span.text, span.bold, span.italic)
+        elif result and (result[-1].bold, result[-1].italic) == (span.bold, span.italic):
+            result[-1] = Span(result[-1].text + span.text, span.bold, span.italic)
+        else:
+            result.append(span)
+    return tuple(result)
+
+
+def join_broken_paragraphs(blocks: Sequence[Block]) -> list[Block]:
+    """Join a paragraph cut by a page break back together.
+
+    A paragraph that does not end a sentence, followed by one that starts with a
+    lowercase letter, is one paragraph that Word split across pages.
+    """
+    result: list[Block] = []
+    for block in blocks:
+        if result and _continues(result[-1], block):
+            previous = result[-1]
+            result[-1] = Block(previous.kind, clean_spans((*previous.spans, Span(" "), *block.spans)), previous.level)
+        else:
+            result.append(block)
+    return result
+
+
+def _continues(previous: Block, block: Block) -> bool:
+    if previous.kind is BlockKind.HEADING or block.kind is not BlockKind.PARAGRAPH:
+        return False
+    before, after = previous.plain, block.plain
+    if not before or not after or before[-1] in TERMINAL_PUNCTUATION:
+        return False
+    if not after[0].islower() or parse_numbering(after) is not None:
+        return False
+    return previous.all_bold == block.all_bold
+
+
+# --------------------------------------------------------------------------
+# Numbering: the labels that give a document its structure
+# --------------------------------------------------------------------------
+
+
+class NumberingKind(enum.Enum):
+    PART = "part"
+    CHAPTER = "chapter"
+    SECTION = "section"
+    ARTICLE = "article"
+    ROMAN = "roman"
+    NUMBER = "number"
+    LETTER = "letter"
+
+
+KEYWORD_KINDS = frozenset({NumberingKind.PART, NumberingKind.CHAPTER, NumberingKind.SECTION, NumberingKind.ARTICLE})
+
+_KEYWORD_TAIL = r"(?=$|[\s.:–-])[ \t]*(?P<sep>[.:–-]?)\s*(?P<title>.*)$"
+_KEYWORDS: tuple[tuple[NumberingKind, str, re.Pattern[str]], ...] = (
+    (NumberingKind.PART, "Phần", re.compile(r"^phần\s+(?P<num>thứ\s+[^\s.:]+|[IVXLC]+|\d+)" + _KEYWORD_TAIL, re.I | re.S)),
+    (NumberingKind.CHAPTER, "Chương", re.compile(r"^chương\s+(?P<num>[IVXLC]+|\d+)" + _KEYWORD_TAIL, re.I | re.S)),
+    (NumberingKind.SECTION, "Mục", re.compile(r"^mục\s+(?P<num>\d+|[IVX]+)" + _KEYWORD_TAIL, re.I | re.S)),
+    (NumberingKind.ARTICLE, "Điều", re.compile(r"^điều\s+(?P<num>\d+[a-z]?)" + _KEYWORD_TAIL, re.I | re.S)),
+)
+_ROMAN_LABEL = re.compile(r"^(?P<num>[IVX]+)\s*(?P<sep>[.)])\s*(?P<title>.*)$", re.S)
+_VALID_ROMAN = re.compile(r"^(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})$")
+_SUBNUMBER_LABEL = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,2})+)(?P<sep>\.?)(?=\s|$)\s*(?P<title>.*)$", re.S)
+_NUMBER_LABEL = re.compile(r"^(?P<num>\d{1,3})\s*(?P<sep>[.)])(?!\d)\s*(?P<title>.*)$", re.S)
+_LETTER_LABEL = re.compile(r"^(?P<num>[a-zđ])\)\s*(?P<title>.*)$", re.S)
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """A heading's number as the document wrote it.
+
+    ``label`` is what the path shows (``Chương II``, ``II``, ``2.1``, ``a)``);
+    ``rank`` orders kinds from the outermost (0) inwards; ``title`` is the text
+    after the number; ``separated`` says a ``.`` or ``:`` followed the number.
+    """
+
+    kind: NumberingKind
+    label: str
+    rank: float
+    title: str
+    separated: bool
+
+
+def parse_numbering(text: str) -> Numbering | None:
+    """Recognise the numbering at the start of ``text``, if any."""
+    text = text.strip()
+    for kind, word, pattern in _KEYWORDS:
+        match = pattern.match(text)
+        if match:
+            number = " ".join(match["num"].split())
+            number = number.upper() if _VALID_ROMAN.match(number.upper()) else number
+            rank = {NumberingKind.PART: 0, NumberingKind.CHAPTER: 1, NumberingKind.SECTION: 2, NumberingKind.ARTICLE: 3}
+            return Numbering(kind, f"{word} {number}", rank[kind], match["title"].strip(), bool(match["sep"]))
+    match = _ROMAN_LABEL.match(text)
+    if match and _VALID_ROMAN.match(match["num"]):
+        return Numbering(NumberingKind.ROMAN, match["num"], 4, match["title"].strip(), True)
+    match = _SUBNUMBER_LABEL.match(text)
+    if match:
+        depth = match["num"].count(".") + 1
+        return Numbering(NumberingKind.NUMBER, match["num"], 4 + depth, match["title"].strip(), bool(match["sep"]))
+    match = _NUMBER_LABEL.match(text)
+    if match:
+        return Numbering(NumberingKind.NUMBER, match["num"], 5, match["title"].strip(), True)
+    match = _LETTER_LABEL.match(text)
+    if match:
+        return Numbering(NumberingKind.LETTER, match["num"] + ")", 20, match["title"].strip(), True)
+    return None
+
+
+# --------------------------------------------------------------------------
+# Header block: issuer, number, place and date, title, subtitle
+# --------------------------------------------------------------------------
+
+_MOTTO = ("cong hoa xa hoi chu nghia viet nam", "doc lap - tu do - hanh phuc", "doc lap tu do hanh phuc")
+_NUMBER_LINE = re.compile(r"^số\s*[:.]?\s*(?P<value>.*)$", re.I)
+_DATE_LINE = re.compile(
+    r"^(?P<place>[^,\n]{2,80}),\s*ngày\s*(?P<d>[\d._…\s]*?)\s*tháng\s*(?P<m>[\d._…\s]*?)\s*năm\s*(?P<y>\d{4})\s*\.?$",
+    re.I,
+)
+_SEPARATOR_LINE = re.compile(r"^[-_=*.·~—–\s]+$")
+_HEADER_LOOKAHEAD = 6
+
+
+@dataclass
+class _Header:
+    title: str | None = None
+    subtitle: str | None = None
+    number: str | None = None
+    issuer: str | None = None
+    place: str | None = None
+    issued_on: datetime.date | None = None
+    issuer_lines: list[str] = field(default_factory=list)
+
+
+def _read_header(blocks: Sequence[Block]) -> tuple[_Header, int]:
+    """Consume the leading blocks that form the document's header; return where the text starts."""
+    header = _Header()
+    index = 0
+    title_at: int | None = None
+    while index < len(blocks):
+        block = blocks[index]
+        if _consume_meta_block(header, block, _anchor_ahead(blocks, index)):
+            index += 1
+            continue
+        if header.title is None and _is_title(block):
+            first, _, rest = block.plain.partition("\n")
+            header.title = first.strip()
+            header.subtitle = " ".join(rest.split()) or None
+            title_at = index
+            index += 1
+            continue
+        if title_at == index - 1 and header.subtitle is None and _is_subtitle(block):
+            header.subtitle = " ".join(block.plain.split())
+            index += 1
+            continue
+        break
+    header.issuer = _issuer_from_lines(header.issuer_lines)
+    return header, index
+
+
+def _consume_meta_block(header: _Header, block: Block, anchor_ahead: bool) -> bool:
+    """Take a block made only of motto, number, date, issuer or separator lines."""
+    if block.kind is BlockKind.LIST_ITEM:
+        return False
+    lines = [line.strip() for line in block.plain.split("\n") if line.strip()]
+    seen_anchor = header.number is not None or header.place is not None
+    kinds = [_header_line_kind(line) for line in lines]
+    anchor_here = any(kind in ("number", "date") for kind in kinds)
+    for kind in kinds:
+        if kind is None or (kind == "upper" and (seen_anchor or not (anchor_ahead or anchor_here))):
+            return False
+        if kind in ("number", "date"):
+            seen_anchor = True
+    for line, kind in zip(lines, kinds, strict=True):
+        if kind == "number":
+            header.number = _clean_number(_NUMBER_LINE.match(line)["value"])  # type: ignore[index]
+        elif kind == "date":
+            header.place, header.issued_on = _read_date_line(line)
+        elif kind == "upper":
+            header.issuer_lines.append(line)
+    return True
+
+
+def _header_line_kind(line: str) -> str | None:
+    folded = fold(line)
+    if any(folded.startswith(motto) for motto in _MOTTO):
+        return "motto"
+    if _SEPARATOR_LINE.match(line):
+        return "separator"
+    if _NUMBER_LINE.match(line) and "/" in line and len(line) < 60:
+        return "number"
+    if _DATE_LINE.match(line):
+        return "date"
+    if _is_upper(line) and len(line) <= 120 and parse_numbering(line) is None:
+        return "upper"
+    return None
+
+
+def _anchor_ahead(blocks: Sequence[Block], index: int) -> bool:
+    for block in blocks[index + 1 : index + 1 + _HEADER_LOOKAHEAD]:
+        for line in block.plain.split("\n"):
+            if _header_line_kind(line.strip()) in ("number", "date"):
+                return True
+    return False
+
+
+def _clean_number(value: str) -> str | None:
+    compact = "".join(value.split()).lstrip("._…-")
+    return compact or None
+
+
+def _read_date_line(line: str) -> tuple[str, datetime.date | None]:
+    match = _DATE_LINE.match(line)
+    assert match is not None
+    place = " ".join(match["place"].split())
+    day, month, year = (match[name].strip() for name in ("d", "m", "y"))
+    if not (day.isdigit() and month.isdigit()):
+        return place, None
+    try:
+        return place, datetime.date(int(year), int(month), int(day))
+    except ValueError:
+        return place, None
+
+
+def _is_title(block: Block) -> bool:
+    first = block.plain.split("\n", 1)[0].strip()
+    if not first or len(first) > 150 or parse_numbering(first) is not None:
+        return False
+    if fold(first).startswith("can cu") or first[-1] in ";,":
+        return False
+    return _is_upper(first) or block.kind is BlockKind.HEADING
+
+
+def _is_subtitle(block: Block) -> bool:
+    text = " ".join(block.plain.split())
+    if block.kind is BlockKind.LIST_ITEM or not text or len(text) > 300:
+        return False
+    if parse_numbering(text) is not None or fold(text).startswith("can cu"):
+        return False
+    letters = [char for char in text if char.isalpha()]
+    return bool(letters) and letters[0].isupper() and text[-1] not in ".;:"
+
+
+_LOCALITY_WORDS = ("xa ", "phuong ", "thi tran ", "huyen ", "quan ", "thi xa ", "thanh pho ", "tinh ")
+
+
+def _issuer_from_lines(lines: list[str]) -> str | None:
+    """The issuing body is the last line; a line naming only a locality continues the one above."""
+    if not lines:
+        return None
+    if len(lines) >= 2 and fold(lines[-1]).startswith(_LOCALITY_WORDS):
+        return f"{lines[-2]} {lines[-1]}"
+    return lines[-1]
+
+
+def _is_upper(text: str) -> bool:
+    return any(char.isalpha() for char in text) and text == text.upper()
+
+
+# --------------------------------------------------------------------------
+# Headings: which blocks open a section
+# --------------------------------------------------------------------------
+
+_PLAIN_HEADING_MAX = 150
+
+
+@dataclass(frozen=True)
+class _Heading:
+    text: str
+    label: str
+    rank: float | None
+    level: int | None
+    needs_title: bool = False
+    body: tuple[Span, ...] = ()
+
+
+def _classify(block: Block) -> _Heading | None:
+    """Decide whether a block is a heading, from its numbering and how it is marked."""
+    if block.kind is BlockKind.LIST_ITEM:
+        return None
+    text = block.plain
+    if block.kind is BlockKind.HEADING:
+        numbering = _numbering_of(text)
+        if numbering is not None:
+            return _numbered(numbering, text, block.level)
+        one_line = " ".join(text.split())
+        return _Heading(one_line, one_line, None, block.level)
+    if block.all_bold:
+        numbering = _numbering_of(text)
+        if numbering is not None and (numbering.title or numbering.kind in KEYWORD_KINDS):
+            return _numbered(numbering, text, None)
+        return None
+    run_in = _run_in_heading(block)
+    if run_in is not None:
+        return run_in
+    if not block.any_bold:
+        return _plain_heading(text)
+    return None
+
+
+def _numbering_of(text: str) -> Numbering | None:
+    first, _, rest = text.partition("\n")
+    numbering = parse_numbering(first)
+    if numbering is not None and not numbering.title and rest.strip():
+        numbering = replace(numbering, title=" ".join(rest.split()))
+    return numbering
+
+
+def _numbered(numbering: Numbering, text: str, level: int | None) -> _Heading:
+    first = text.partition("\n")[0]
+    if parse_numbering(first) == numbering:
+        display = " ".join(text.split())
+    else:
+        display = compose_heading(first, numbering.title)
+    display = display.rstrip(":").rstrip()
+    return _Heading(display, numbering.label, numbering.rank, level, needs_title=not numbering.title)
+
+
+def compose_heading(lead: str, title: str) -> str:
+    """Join a label line (``Chương I``) and its title line (``QUY ĐỊNH CHUNG``) into one heading."""
+    lead = " ".join(lead.split())
+    separator = " " if lead.endswith((".", ":")) else ". "
+    return f"{lead}{separator}{title}" if title else lead
+
+
+def _run_in_heading(block: Block) -> _Heading | None:
+    """``**2. Thời gian công khai:** 20 ngày…``: a bold numbered title, then body on the same line."""
+    prefix: list[Span] = []
+    spans = list(block.spans)
+    while spans and (spans[0].bold or not spans[0].text.strip()) and "\n" not in spans[0].text:
+        prefix.append(spans.pop(0))
+    while prefix and not prefix[-1].text.strip():
+        spans.insert(0, prefix.pop())
+    lead = " ".join("".join(span.text for span in prefix).split())
+    rest = "".join(span.text for span in spans).strip(" :\n")
+    numbering = parse_numbering(lead) if lead else None
+    if numbering is None or not numbering.title.rstrip(":").strip() or not rest:
+        return None
+    body = list(spans)
+    while body and not body[0].text.strip(" :\n"):
+        body.pop(0)
+    body[0] = replace(body[0], text=body[0].text.lstrip(" :\n"))
+    return _Heading(lead.rstrip(":").rstrip(), numbering.label, numbering.rank, None, body=tuple(body))
+
+
+def _plain_heading(text: str) -> _Heading | None:
+    """An unformatted line is a heading only when it clearly reads as one."""
+    if "\n" in text or len(text) > _PLAIN_HEADING_MAX or text[-1] in TERMINAL_PUNCTUATION or text[-1] == ",":
+        return None
+    numbering = parse_numbering(text)
+    if numbering is None or numbering.kind is NumberingKind.LETTER:
+        return None
+    if numbering.kind in KEYWORD_KINDS:
+        if numbering.title and not numbering.separated and not numbering.title[0].isupper():
+            return None
+        return _numbered(numbering, text, None)
+    if not numbering.title:
+        return None
+    return _numbered(numbering, text, None)
+
+
+def _is_title_line(block: Block) -> bool:
+    """A line that can finish a label-only heading such as ``Chương I``."""
+    text = block.plain
+    if block.kind is BlockKind.LIST_ITEM or "\n" in text or len(text) > 200:
+        return False
+    letters = [char for char in text if char.isalpha()]
+    return bool(letters) and letters[0].isupper() and text[-1] not in TERMINAL_PUNCTUATION
+
+
+# --------------------------------------------------------------------------
+# Trailer: closing sentence, recipients, signature
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Trailer:
+    closing: str | None = None
+    recipients: list[str] = field(default_factory=list)
+    signer: str | None = None
+    signer_title: str | None = None
+
+
+def _read_trailer(blocks: Sequence[Block], headings: Sequence[_Heading | None]) -> tuple[int, _Trailer]:
+    """Find where the body ends and read what follows it into metadata."""
+    last_heading = max((i for i, h in enumerate(headings) if h is not None), default=-1)
+    candidates = [
+        _first_index(blocks, last_heading + 1, _is_closing),
+        _first_index(blocks, last_heading + 1, _is_recipients_marker),
+        _signature_start(blocks, last_heading + 1),
+    ]
+    found = [index for index in candidates if index is not None]
+    end = min(found) if found else len(blocks)
+    return end, _parse_trailer(blocks[end:])
+
+
+def _first_index(blocks: Sequence[Block], start: int, predicate: Callable[[Block], bool]) -> int | None:
+    for index in range(max(start, 0), len(blocks)):
+        if predicate(blocks[index]):
+            return index
+    return None
+
+
+def _is_closing(block: Block) -> bool:
+    return block.kind is BlockKind.PARAGRAPH and fold(block.plain).startswith("tren day la")
+
+
+def _is_recipients_marker(block: Block) -> bool:
+    return fold(block.plain).startswith("noi nhan")
+
+
+def _signature_start(blocks: Sequence[Block], start: int) -> int | None:
+    index = len(blocks)
+    while index > max(start, 0) and _is_signature_block(blocks[index - 1]):
+        index -= 1
+    tail = blocks[index:]
+    has_title = any(_is_upper(line) for block in tail for line in block.plain.split("\n"))
+    return index if tail and has_title else None
+
+
+def _parse_trailer(blocks: Sequence[Block]) -> _Trailer:
+    trailer = _Trailer()
+    closing: list[str] = []
+    titles: list[str] = []
+    state = "closing"
+    for block in blocks:
+        if _is_recipients_marker(block):
+            state = "recipients"
+            _recipients_in_marker(block, trailer.recipients)
+            continue
+        if state == "recipients":
+            if block.kind is BlockKind.LIST_ITEM:
+                trailer.recipients.append(_recipient(block.plain))
+                continue
+            if trailer.recipients and _continues_recipient(block):
+                trailer.recipients[-1] = _recipient(f"{trailer.recipients[-1]} {block.plain}")
+                continue
+        if _is_signature_block(block):
+            state = "signature"
+            trailer.signer = _absorb_signature(block, titles) or trailer.signer
+        elif state == "closing":
+            closing.append(" ".join(block.plain.split()))
+    trailer.closing = "\n\n".join(closing) or None
+    trailer.signer_title = "\n".join(titles) or None
+    return trailer
+
+
+def _recipients_in_marker(block: Block, recipients: list[str]) -> None:
+    """Recipients written as lines inside the ``Nơi nhận:`` paragraph itself."""
+    for line in block.plain.split("\n")[1:]:
+        line = line.strip()
+        if _BULLET.match(line):
+            recipients.append(_recipient(_BULLET.sub("", line, count=1)))
+        elif recipients and line:
+            recipients[-1] = _recipient(f"{recipients[-1]} {line}")
+
+
+def _recipient(text: str) -> str:
+    return " ".join(text.split()).rstrip(" ;,.")
+
+
+def _continues_recipient(block: Block) -> bool:
+    text = block.plain
+    return block.kind is BlockKind.PARAGRAPH and bool(text) and (text[0] == "(" or text[0].islower())
+
+
+def _is_signature_block(block: Block) -> bool:
+    if block.kind is BlockKind.LIST_ITEM:
+        return False
+    lines = [line.strip() for line in block.plain.split("\n") if line.strip()]
+    if not lines or any(len(line) > 80 for line in lines):
+        return False
+    return all(_signature_line_kind(line) is not None for line in lines)
+
+
+def _signature_line_kind(line: str) -> str | None:
+    if line.startswith("(") and line.endswith(")") or fold(line).strip(". ") in ("da ky", "ky ten", "da ky va dong dau"):
+        return "note"
+    if _is_upper(line) and line[-1] not in ";,:":
+        return "title"
+    if _is_person_name(line):
+        return "name"
+    return None
+
+
+def _absorb_signature(block: Block, titles: list[str]) -> str | None:
+    signer = None
+    for line in block.plain.split("\n"):
+        line = " ".join(line.split())
+        kind = _signature_line_kind(line) if line else None
+        if kind == "title":
+            titles.append(line)
+        elif kind == "name":
+            signer = line
+    return signer
+
+
+def _is_person_name(line: str) -> bool:
+    words = line.split()
+    if not 2 <= len(words) <= 6:
+        return False
+    return all(word[0].isupper() and (word[1:] == "" or (word[1:].isalpha() and word[1:].islower())) for word in words)
+
+
+# --------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Node:
+    label: str
+    rank: float
+    level: int | None
+
+
+@dataclass
+class _Pending:
+    node: _Node | None
+    path: str
+    heading: str
+    parts: list[str] = field(default_factory=list)
+
+
+def _build_sections(
+    blocks: Sequence[Block], headings: Sequence[_Heading | None], title: str | None
+) -> list[ParsedSection]:
+    """Walk the body, keeping the open headings on a stack ranked by numbering kind."""
+    sections: list[ParsedSection] = []
+    opening = t("doc.section.opening")
+    if not any(headings):
+        opening = title or t("doc.section.whole")
+    stack: list[_Node] = []
+    pending = _Pending(None, opening, opening)
+    index = 0
+    while index < len(blocks):
+        heading = headings[index]
+        if heading is None:
+            pending.parts.append(render_block(blocks[index]))
+            index += 1
+            continue
+        if heading.needs_title and index + 1 < len(blocks) and headings[index + 1] is None:
+            if _is_title_line(blocks[index + 1]):
+                index += 1
+                heading = replace(heading, text=compose_heading(heading.text, blocks[index].plain))
+        node = _push(stack, heading)
+        has_child = pending.node is not None and any(open_node is pending.node for open_node in stack[:-1])
+        _flush(pending, has_child, sections)
+        pending = _Pending(node, PATH_SEPARATOR.join(n.label for n in stack), heading.text)
+        if heading.body:
+            pending.parts.append(render_light(heading.body))
+        index += 1
+    _flush(pending, False, sections)
+    return sections
+
+
+def _push(stack: list[_Node], heading: _Heading) -> _Node:
+    """Close the headings the new one ends and open it.
+
+    A numbered heading closes every open heading of the same or a deeper kind.
+    An unnumbered one falls back on its source level: it nests under a heading
+    the source marked at a shallower level, and closes everything else.
+    """
+    if heading.rank is not None:
+        while stack and stack[-1].rank >= heading.rank:
+            stack.pop()
+        rank = heading.rank
+    else:
+        level = heading.level or 1
+        while stack and not (stack[-1].level is not None and stack[-1].level < level):
+            stack.pop()
+        rank = stack[-1].rank + 0.5 if stack else -1.0
+    node = _Node(heading.label, rank, heading.level)
+    stack.append(node)
+    return node
+
+
+def _flush(pending: _Pending, has_child: bool, sections: list[ParsedSection]) -> None:
+    """A heading with text becomes a section; one whose only content is its children does not."""
+    if not pending.parts and (pending.node is None or has_child):
+        return
+    sections.append(ParsedSection(len(sections) + 1, pending.path, pending.heading, "\n\n".join(pending.parts)))
