@@ -113,6 +113,7 @@ CATALOGUE: dict[str, str] = {
     "doc.error.empty": "Tệp “{name}” trống, không có nội dung.",
     "doc.error.too_large": "Tệp “{name}” quá lớn ({size} MB). Chỉ nhận tệp đến {limit} MB; hãy bỏ bớt hình ảnh hoặc lưu văn bản dưới dạng .docx hay .md.",
     "doc.error.unknown_extension": "Tệp “{name}” có đuôi “{extension}” không được hỗ trợ. Hãy dùng tệp Word (.docx), Markdown (.md) hoặc văn bản thuần (.txt).",
+    "doc.error.no_extension": "Tệp “{name}” không có đuôi tệp. Hãy đặt tên tệp có đuôi .docx (Word), .md (Markdown) hoặc .txt (văn bản thuần).",
     "doc.error.legacy_doc": "Tệp “{name}” là định dạng Word cũ (.doc). Hãy mở tệp bằng Word, chọn Lưu thành (Save As) định dạng Word Document (.docx) rồi nhập lại.",
     "doc.error.binary": "Tệp “{name}” không phải là văn bản (có vẻ là {what}). Hãy dùng tệp Word (.docx), Markdown (.md) hoặc văn bản thuần (.txt).",
     "doc.error.binary.unknown": "một tệp nhị phân",

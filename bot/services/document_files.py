@@ -1,0 +1,305 @@
+"""Read a document file from disk into a ``ParsedDocument``.
+
+The clerk hands the bot whatever the office has: a Word file, a Markdown
+conversion, a plain-text export, and sometimes a scan, a PDF, or a file still
+typed in a pre-Unicode Vietnamese encoding. Anything unusable is refused with a
+message that names the file and says what to do, before the parser sees it;
+legacy encodings are never guessed at, because a wrong guess silently corrupts
+every diacritic of a legal text.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docx
+from docx.oxml.ns import qn
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+
+from bot.domain.document import (
+    Block,
+    BlockKind,
+    DocumentError,
+    ParsedDocument,
+    Span,
+    parse_blocks,
+    parse_markdown,
+    parse_plain_text,
+)
+from bot.domain.texts import t
+
+MAX_BYTES = 10 * 1024 * 1024
+MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown"})
+TEXT_EXTENSIONS = frozenset({".txt"})
+DOCX_EXTENSIONS = frozenset({".docx"})
+SUPPORTED_EXTENSIONS = MARKDOWN_EXTENSIONS | TEXT_EXTENSIONS | DOCX_EXTENSIONS
+
+# Leading bytes of formats that are sometimes renamed to .md/.txt by mistake.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG", "doc.error.binary.image"),
+    (b"\xff\xd8\xff", "doc.error.binary.image"),
+    (b"GIF8", "doc.error.binary.image"),
+    (b"%PDF", "doc.error.binary.pdf"),
+    (b"PK\x03\x04", "doc.error.binary.zip"),
+    (b"\xd0\xcf\x11\xe0", "doc.error.binary.word"),
+    (b"\x1f\x8b", "doc.error.binary.unknown"),
+    (b"Rar!", "doc.error.binary.unknown"),
+    (b"7z\xbc\xaf", "doc.error.binary.unknown"),
+)
+_CONTROL_BYTES = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D}
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_BINARY_RATIO = 0.01
+
+
+class DocumentFileError(DocumentError):
+    """A file that cannot be imported; the message names the file and the reason."""
+
+    def __init__(self, message: str, *, filename: str) -> None:
+        super().__init__(message)
+        self.filename = filename
+
+
+def read_document(path: Path) -> ParsedDocument:
+    """Read and parse ``path``; refuse bad input with a ``DocumentFileError``."""
+    name = path.name
+    _check_extension(name)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise _too_large(name, size)
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise DocumentFileError(t("doc.error.not_found", name=name), filename=name) from None
+    except OSError:
+        raise DocumentFileError(t("doc.error.unreadable", name=name), filename=name) from None
+    return parse_document_bytes(data, name)
+
+
+def parse_document_bytes(data: bytes, filename: str) -> ParsedDocument:
+    """Parse the bytes of a file called ``filename`` (the extension decides the reader)."""
+    extension = _check_extension(filename)
+    if len(data) > MAX_BYTES:
+        raise _too_large(filename, len(data))
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n"):
+        raise DocumentFileError(t("doc.error.empty", name=filename), filename=filename)
+    try:
+        if extension in DOCX_EXTENSIONS:
+            return parse_blocks(docx_blocks(data, filename))
+        text = decode_text(data, filename)
+        if extension in MARKDOWN_EXTENSIONS:
+            return parse_markdown(text)
+        return parse_plain_text(text)
+    except DocumentFileError:
+        raise
+    except DocumentError as error:
+        raise DocumentFileError(t("doc.error.in_file", name=filename, reason=str(error)), filename=filename) from None
+
+
+def _check_extension(filename: str) -> str:
+    extension = Path(filename).suffix.lower()
+    if extension in SUPPORTED_EXTENSIONS:
+        return extension
+    if extension == ".doc":
+        raise DocumentFileError(t("doc.error.legacy_doc", name=filename), filename=filename)
+    if not extension:
+        raise DocumentFileError(t("doc.error.no_extension", name=filename), filename=filename)
+    raise DocumentFileError(t("doc.error.unknown_extension", name=filename, extension=extension), filename=filename)
+
+
+def _too_large(name: str, size: int) -> DocumentFileError:
+    megabytes = f"{size / (1024 * 1024):.1f}".replace(".", ",")
+    return DocumentFileError(
+        t("doc.error.too_large", name=name, size=megabytes, limit=MAX_BYTES // (1024 * 1024)), filename=name
+    )
+
+
+# --------------------------------------------------------------------------
+# Text files
+# --------------------------------------------------------------------------
+
+
+def decode_text(data: bytes, filename: str) -> str:
+    """Decode a text file: UTF-8 (with or without BOM), or UTF-16 when a BOM says so.
+
+    Anything else is either binary or an old Vietnamese encoding; both are refused.
+    """
+    _refuse_known_binary(data, filename)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return _refuse_control_text(data.decode("utf-16"), filename)
+        except UnicodeDecodeError:
+            raise _binary(filename, "doc.error.binary.unknown") from None
+    if b"\x00" in data:
+        raise _binary(filename, "doc.error.binary.unknown")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        if _control_ratio(data) > _BINARY_RATIO:
+            raise _binary(filename, "doc.error.binary.unknown") from None
+        raise DocumentFileError(t("doc.error.legacy_encoding", name=filename), filename=filename) from None
+    return _refuse_control_text(text, filename)
+
+
+def _refuse_known_binary(data: bytes, filename: str) -> None:
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise _binary(filename, what)
+
+
+def _refuse_control_text(text: str, filename: str) -> str:
+    if len(_CONTROL_CHARS.findall(text)) > max(1, len(text) * _BINARY_RATIO):
+        raise _binary(filename, "doc.error.binary.unknown")
+    return text
+
+
+def _control_ratio(data: bytes) -> float:
+    return sum(1 for byte in data if byte in _CONTROL_BYTES) / len(data)
+
+
+def _binary(filename: str, what: str) -> DocumentFileError:
+    return DocumentFileError(t("doc.error.binary", name=filename, what=t(what)), filename=filename)
+
+
+# --------------------------------------------------------------------------
+# Word files
+# --------------------------------------------------------------------------
+
+_HEADING_STYLE = re.compile(r"^(?:heading|tiêu đề|đề mục)\s*(\d)$", re.I)
+_SKIPPED_RUN_ANCESTORS = frozenset({qn("w:del"), qn("w:moveFrom"), qn("w:txbxContent")})
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_ROW_AS_LINE_COLUMNS = 3
+
+
+def docx_blocks(data: bytes, filename: str) -> list[Block]:
+    """Read a .docx into blocks: body paragraphs and tables, in document order."""
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DocumentFileError(t("doc.error.legacy_doc", name=filename), filename=filename)
+    try:
+        document = docx.Document(io.BytesIO(data))
+        return list(_container_blocks(document.element.body, document))
+    except Exception:  # python-docx and lxml raise many types on damaged packages
+        raise DocumentFileError(t("doc.error.corrupt_docx", name=filename), filename=filename) from None
+
+
+def _container_blocks(element: Any, parent: Any) -> Iterator[Block]:
+    for child in element.iterchildren():
+        if child.tag == qn("w:p"):
+            block = paragraph_block(Paragraph(child, parent))
+            if block is not None:
+                yield block
+        elif child.tag == qn("w:tbl"):
+            yield from _table_blocks(Table(child, parent))
+        elif child.tag == qn("w:sdt"):
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                yield from _container_blocks(content, parent)
+
+
+def _table_blocks(table: Table) -> Iterator[Block]:
+    """Flatten a table to paragraphs.
+
+    Narrow tables are layout (the issuer beside the national motto, the list of
+    recipients beside the signature): their cells are read as paragraphs of their
+    own. A wider table holds data, and each row is read as one line.
+    """
+    for row in table.rows:
+        cells = _unique_cells(row.cells)
+        if len(cells) >= _ROW_AS_LINE_COLUMNS:
+            line = " | ".join(text for text in (" ".join(cell.text.split()) for cell in cells) if text)
+            if line:
+                yield Block(BlockKind.PARAGRAPH, (Span(line),))
+            continue
+        for cell in cells:
+            yield from _container_blocks(cell._tc, cell)
+
+
+def _unique_cells(cells: list[_Cell]) -> list[_Cell]:
+    """A merged cell is returned once per grid column it spans; keep it once."""
+    seen: set[int] = set()
+    unique: list[_Cell] = []
+    for cell in cells:
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            unique.append(cell)
+    return unique
+
+
+def paragraph_block(paragraph: Paragraph) -> Block | None:
+    """One Word paragraph as a block, with run formatting as spans."""
+    spans = tuple(_run_spans(paragraph))
+    if not "".join(span.text for span in spans).strip():
+        return None
+    style_name = _style_name(paragraph)
+    level = _heading_level(style_name)
+    if level:
+        return Block(BlockKind.HEADING, spans, level)
+    if _is_list_paragraph(paragraph, style_name):
+        return Block(BlockKind.LIST_ITEM, spans)
+    return Block(BlockKind.PARAGRAPH, spans)
+
+
+def _run_spans(paragraph: Paragraph) -> Iterator[Span]:
+    """Every visible run, including those inside hyperlinks, fields and tracked insertions."""
+    paragraph_style = paragraph.style
+    for element in paragraph._p.iter(qn("w:r")):
+        if _skipped(element, paragraph._p):
+            continue
+        run = Run(element, paragraph)
+        text = run.text.replace("\t", " ")
+        if text:
+            yield Span(
+                text,
+                _effective(run, "bold", paragraph_style),
+                _effective(run, "italic", paragraph_style),
+            )
+
+
+def _skipped(element: Any, stop: Any) -> bool:
+    node = element.getparent()
+    while node is not None and node is not stop:
+        if node.tag in _SKIPPED_RUN_ANCESTORS or node.tag == _FALLBACK:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _effective(run: Run, attribute: str, paragraph_style: Any) -> bool:
+    """A run's bold/italic as Word shows it: the run, then its character style, then the paragraph style."""
+    value = getattr(run.font, attribute)
+    if value is not None:
+        return bool(value)
+    for style in (run.style, paragraph_style):
+        while style is not None:
+            value = getattr(style.font, attribute)
+            if value is not None:
+                return bool(value)
+            style = style.base_style
+    return False
+
+
+def _style_name(paragraph: Paragraph) -> str:
+    try:
+        style = paragraph.style
+    except (KeyError, ValueError):
+        return ""
+    return (style.name or "") if style is not None else ""
+
+
+def _heading_level(style_name: str) -> int:
+    if style_name.lower() == "title":
+        return 1
+    match = _HEADING_STYLE.match(style_name.strip())
+    return int(match.group(1)) if match else 0
+
+
+def _is_list_paragraph(paragraph: Paragraph, style_name: str) -> bool:
+    properties = paragraph._p.pPr
+    numbered = properties is not None and properties.numPr is not None
+    return numbered or style_name.lower().startswith("list")
