@@ -1,6 +1,22 @@
 """The control API: JSON over HTTP under ``/_sandbox/``, the same operations as :class:`Sandbox`.
 
-Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}`` with 400/404.
+Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}`` with 400/404
+(408 when a wait ran out). Routes:
+
+    GET  /_sandbox/health                    the Telegram base_url
+    GET  /_sandbox/knobs    POST /_sandbox/knobs {"per_chat_rate": 0, ...}
+    GET  /_sandbox/stats    POST /_sandbox/reset
+    GET  /_sandbox/users    POST /_sandbox/users {"id", "first_name", "last_name", "username",
+                                                  "phone_number", "started"}
+    GET  /_sandbox/users/{id}
+    POST /_sandbox/users/{id}/messages  {"text": "/start ABC123"}
+    POST /_sandbox/users/{id}/contact   {"phone_number", "first_name", "user_id"}  (no user_id: own)
+    POST /_sandbox/users/{id}/callbacks {"message_id", "callback_data" | "text", "check"}
+    POST /_sandbox/users/{id}/block     POST /_sandbox/users/{id}/unblock
+    GET  /_sandbox/users/{id}/chat?include_user=1&min_count=N&timeout=S
+    GET  /_sandbox/chats                 every chat's messages
+    GET  /_sandbox/callbacks/{query_id}?wait=S
+    GET  /_sandbox/files/{file_id}       the uploaded bytes
 """
 
 from __future__ import annotations

@@ -391,8 +391,7 @@ def _open_pre(md: _MdBuilder, source: str, i: int) -> int:
 
 def _close_link(md: _MdBuilder, source: str, i: int) -> int:
     if not source.startswith("(", i + 1):
-        top = md.stack.pop()  # "[text]" without a URL is plain text
-        del top
+        md.stack.pop()  # "[text]" without a URL is plain text
         return i + 1
     j, url = i + 2, []
     while j < len(source) and source[j] != ")":

@@ -13,7 +13,7 @@ import hashlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -355,15 +355,21 @@ class UpdateQueue:
     def confirm(self, offset: int) -> None:
         """Forget what the bot confirmed: ids below ``offset``, or all but the last ``-offset``."""
         if offset > 0:
-            self.pending = [(i, u) for i, u in self.pending if i >= offset]
+            confirmed = 0
+            while confirmed < len(self.pending) and self.pending[confirmed][0] < offset:
+                confirmed += 1
+            del self.pending[:confirmed]
         elif offset < 0:
-            self.pending = self.pending[offset:]
+            del self.pending[: max(0, len(self.pending) + offset)]
 
     def peek(self, limit: int) -> list[dict[str, Any]]:
         return [u for _, u in self.pending[:limit]]
 
     def remove(self, update_id: int) -> None:
-        self.pending = [(i, u) for i, u in self.pending if i != update_id]
+        if self.pending and self.pending[0][0] == update_id:
+            del self.pending[0]
+        else:
+            self.pending = [(i, u) for i, u in self.pending if i != update_id]
 
     def clear(self) -> None:
         self.pending.clear()
@@ -623,7 +629,3 @@ def _content_key(message: ChatMessage) -> tuple[Any, ...]:
         stored = message.file
         return (stored.kind, stored.file_unique_id, message.caption)
     return ("text", message.text)
-
-
-def user_messages(chat: Chat, include_user: bool) -> Iterable[ChatMessage]:
-    return chat.messages if include_user else chat.bot_messages()
