@@ -1,0 +1,140 @@
+"""Use cases over regulation documents: import (versioned), list, show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.db.models import Document, Section
+from bot.domain import chunking
+from bot.domain.document import ParsedDocument
+from bot.domain.limits import (
+    TELEGRAM_LAST_RESERVE,
+    TELEGRAM_TEXT_LIMIT,
+    ZALO_LAST_RESERVE,
+    ZALO_TEXT_LIMIT,
+)
+from bot.domain.text import fold
+from bot.services import audit
+
+
+def document_key(parsed: ParsedDocument) -> str:
+    """What makes two imports "the same document": its number when it has one
+    (``38/QĐ-UBND``), else its title and subtitle (plans often leave the number blank)."""
+    number = parsed.number or ""
+    if any(ch.isdigit() for ch in number):
+        return "so:" + fold(number)
+    return "ten:" + fold(f"{parsed.title or ''} {parsed.subtitle or ''}")[:290]
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    document: Document
+    created: bool  # False: identical text was already there, nothing written
+
+
+async def import_document(
+    session: AsyncSession,
+    parsed: ParsedDocument,
+    now: dt.datetime,
+    *,
+    source_name: str | None = None,
+    actor: str = "cli",
+) -> ImportOutcome:
+    """Store ``parsed`` as a new document, or as a new version of the same document
+    when its text changed; identical text is a no-op."""
+    key = document_key(parsed)
+    content_hash = parsed.content_hash()
+    same = await session.scalar(
+        select(Document).where(Document.key == key, Document.content_hash == content_hash)
+    )
+    if same is not None:
+        return ImportOutcome(same, created=False)
+    latest = await session.scalar(select(func.max(Document.version)).where(Document.key == key))
+    document = Document(
+        key=key,
+        version=(latest or 0) + 1,
+        title=parsed.title or (source_name or ""),
+        subtitle=parsed.subtitle,
+        number=parsed.number,
+        issuer=parsed.issuer,
+        place=parsed.place,
+        issued_on=parsed.issued_on,
+        signer=parsed.signer,
+        signer_title=parsed.signer_title,
+        recipients=list(parsed.recipients),
+        closing=parsed.closing,
+        content_hash=content_hash,
+        source_name=source_name,
+        imported_at=now,
+        sections=[
+            Section(ordinal=s.ordinal, path=s.path, heading=s.heading, body=s.body) for s in parsed.sections
+        ],
+    )
+    session.add(document)
+    await session.flush()
+    audit.record(
+        session, now, actor, "document.import", "document", document.id, version=document.version, source=source_name
+    )
+    return ImportOutcome(document, created=True)
+
+
+async def list_documents(session: AsyncSession) -> list[tuple[Document, int]]:
+    counts = (
+        select(Section.document_id, func.count(Section.id).label("n")).group_by(Section.document_id).subquery()
+    )
+    rows = await session.execute(
+        select(Document, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.document_id == Document.id)
+        .order_by(Document.id)
+    )
+    return [(doc, int(n)) for doc, n in rows.all()]
+
+
+async def get_document(session: AsyncSession, document_id: int) -> Document | None:
+    return await session.scalar(
+        select(Document).where(Document.id == document_id).options(selectinload(Document.sections))
+    )
+
+
+def section_chunks(path: str, heading: str, body: str) -> dict[str, list[str]]:
+    """The messages a section becomes on each channel."""
+    return {
+        "telegram": chunking.telegram_chunks(
+            path, heading, body, limit=TELEGRAM_TEXT_LIMIT, last_reserve=TELEGRAM_LAST_RESERVE
+        ),
+        "zalo": chunking.zalo_chunks(path, heading, body, limit=ZALO_TEXT_LIMIT, last_reserve=ZALO_LAST_RESERVE),
+    }
+
+
+def parsed_to_json(parsed: ParsedDocument) -> dict[str, Any]:
+    """The ``doc import --dry-run --json`` shape."""
+    return {
+        "title": parsed.title,
+        "subtitle": parsed.subtitle,
+        "number": parsed.number,
+        "issuer": parsed.issuer,
+        "place": parsed.place,
+        "issued_on": parsed.issued_on.isoformat() if parsed.issued_on else None,
+        "signer": parsed.signer,
+        "signer_title": parsed.signer_title,
+        "recipients": list(parsed.recipients),
+        "closing": parsed.closing,
+        "content_hash": parsed.content_hash(),
+        "sections": [
+            {
+                "ordinal": s.ordinal,
+                "path": s.path,
+                "heading": s.heading,
+                "text": s.text,
+                "markdown": s.body,
+                "chunks": section_chunks(s.path, s.heading, s.body),
+            }
+            for s in parsed.sections
+        ],
+    }
