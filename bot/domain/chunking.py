@@ -122,11 +122,14 @@ def _tag(escaped: str, style: Style) -> str:
 # --------------------------------------------------------------------------
 
 
-def telegram_chunks(path: str, heading: str, body: str, *, limit: int = TELEGRAM_LIMIT, last_reserve: int = 0) -> list[str]:
+def telegram_chunks(
+    path: str, heading: str, body: str, *, limit: int = TELEGRAM_LIMIT, last_reserve: int = 0
+) -> list[str]:
     """HTML-mode messages for one section, each within ``limit`` UTF-16 units of visible text."""
     rich = render_rich(body)
     headers = _headers(path, heading, limit, _utf16_weight)
-    first_html = (f"<i>{_esc(headers.path_line)}</i>\n" if headers.path_line else "") + f"<b>{_esc(headers.heading)}</b>"
+    path_html = f"<i>{_esc(headers.path_line)}</i>\n" if headers.path_line else ""
+    first_html = f"{path_html}<b>{_esc(headers.heading)}</b>"
     ranges = split_ranges(
         rich.text,
         first_budget=limit - utf16_len(headers.first + "\n\n"),

@@ -532,7 +532,11 @@ KEYWORD_KINDS = frozenset({NumberingKind.PART, NumberingKind.CHAPTER, NumberingK
 
 _KEYWORD_TAIL = r"(?=$|[\s.:–-])[ \t]*(?P<sep>[.:–-]?)\s*(?P<title>.*)$"
 _KEYWORDS: tuple[tuple[NumberingKind, str, re.Pattern[str]], ...] = (
-    (NumberingKind.PART, "Phần", re.compile(r"^phần\s+(?P<num>thứ\s+[^\s.:]+|[IVXLC]+|\d+)" + _KEYWORD_TAIL, re.I | re.S)),
+    (
+        NumberingKind.PART,
+        "Phần",
+        re.compile(r"^phần\s+(?P<num>thứ\s+[^\s.:]+|[IVXLC]+|\d+)" + _KEYWORD_TAIL, re.I | re.S),
+    ),
     (NumberingKind.CHAPTER, "Chương", re.compile(r"^chương\s+(?P<num>[IVXLC]+|\d+)" + _KEYWORD_TAIL, re.I | re.S)),
     (NumberingKind.SECTION, "Mục", re.compile(r"^mục\s+(?P<num>\d+|[IVX]+)" + _KEYWORD_TAIL, re.I | re.S)),
     (NumberingKind.ARTICLE, "Điều", re.compile(r"^điều\s+(?P<num>\d+[a-z]?)" + _KEYWORD_TAIL, re.I | re.S)),
@@ -838,8 +842,14 @@ def _plain_heading(text: str) -> _Heading | None:
     return _numbered(numbering, text, None)
 
 
-def _is_title_line(block: Block) -> bool:
-    """A line that can finish a label-only heading such as ``Chương I``."""
+def _is_title_for(block: Block, heading: _Heading | None) -> bool:
+    """A line that can finish a label-only heading such as ``Chương I``.
+
+    Converters often mark the title line as a heading of its own; an unnumbered
+    one still only completes the label above it.
+    """
+    if heading is not None and (heading.rank is not None or heading.body):
+        return False
     text = block.plain
     if block.kind is BlockKind.LIST_ITEM or "\n" in text or len(text) > 200:
         return False
@@ -952,8 +962,11 @@ def _is_signature_block(block: Block) -> bool:
     return all(_signature_line_kind(line) is not None for line in lines)
 
 
+_SIGNATURE_NOTES = ("da ky", "ky ten", "da ky va dong dau")
+
+
 def _signature_line_kind(line: str) -> str | None:
-    if line.startswith("(") and line.endswith(")") or fold(line).strip(". ") in ("da ky", "ky ten", "da ky va dong dau"):
+    if (line.startswith("(") and line.endswith(")")) or fold(line).strip(". ") in _SIGNATURE_NOTES:
         return "note"
     if _is_upper(line) and line[-1] not in ";,:":
         return "title"
@@ -1018,10 +1031,9 @@ def _build_sections(
             pending.parts.append(render_block(blocks[index]))
             index += 1
             continue
-        if heading.needs_title and index + 1 < len(blocks) and headings[index + 1] is None:
-            if _is_title_line(blocks[index + 1]):
-                index += 1
-                heading = replace(heading, text=compose_heading(heading.text, blocks[index].plain))
+        if heading.needs_title and index + 1 < len(blocks) and _is_title_for(blocks[index + 1], headings[index + 1]):
+            index += 1
+            heading = replace(heading, text=compose_heading(heading.text, blocks[index].plain))
         node = _push(stack, heading)
         has_child = pending.node is not None and any(open_node is pending.node for open_node in stack[:-1])
         _flush(pending, has_child, sections)

@@ -262,6 +262,11 @@ def test_law_header_and_signature() -> None:
     assert document.sections[-1].body == "Chấp hành kỷ luật & nội quy."
 
 
+def test_chapter_title_on_its_own_heading_line_completes_the_chapter() -> None:
+    document = parse_markdown("## Chương I\n\n## QUY ĐỊNH CHUNG\n\nMở đầu chương.\n\n### Điều 1. Phạm vi\n\nA.\n")
+    assert _outline(document) == [("Chương I", "Chương I. QUY ĐỊNH CHUNG"), ("Chương I › Điều 1", "Điều 1. Phạm vi")]
+
+
 def test_letter_points_as_headings_nest_under_their_clause() -> None:
     document = parse_markdown("**Điều 1. Quyền**\n\n**1. Được biết**\n\n**a) Thông tin chung**\n\nNội dung a.\n\n**b) Thông tin riêng**\n\nNội dung b.\n")
     assert _outline(document) == [
