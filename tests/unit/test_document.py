@@ -8,6 +8,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.domain.document import (
     Block,
@@ -515,3 +517,34 @@ def test_plain_text_one_paragraph_per_line() -> None:
 def test_markdown_tables_become_lines() -> None:
     document = parse_markdown("**1. Lịch**\n\n| Việc | Hạn |\n|---|---|\n| Họp | 5/3 |\n")
     assert document.sections[0].text == "Việc | Hạn\n\nHọp | 5/3"
+
+
+def test_windows_line_endings_change_nothing() -> None:
+    text = (FIXTURES / "ke-hoach-qcdc-thanh-tra-tay-ninh-2023.md").read_text(encoding="utf-8")
+    assert parse_markdown(text.replace("\n", "\r\n")).content_hash() == parse_markdown(text).content_hash()
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "\n", "\n\n", "  \n", "**", "*", "***", "_", "# ", "## ", "- ", "1. ", "2.1. ", "I. ", "a) ", "Chương I",
+        "Điều 5.", "Mục 1", "Số: 1/KH", "Hà Nội, ngày 1 tháng 2 năm 2024", "KẾ HOẠCH", "Nơi nhận:", "Trên đây là",
+        "CHỦ TỊCH", "Nguyễn Văn A", "(Linh)", "|", "---", "`", "\\", ":", ";", ".", "chữ", "Chữ", " ", "\t",
+        "\u00a0", "\u200b", "\ufeff", "e\u0301", "😀", "<b>", "&", "    mã", "> ", "```",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(_FRAGMENTS, st.text(max_size=5)), max_size=60))
+def test_any_text_parses_or_gets_a_clear_error(parts: list[str]) -> None:
+    text = "".join(parts)
+    for parse in (parse_markdown, parse_plain_text):
+        try:
+            document = parse(text)
+        except DocumentError as error:
+            assert str(error)
+            continue
+        assert document.sections
+        assert [section.ordinal for section in document.sections] == list(range(1, len(document.sections) + 1))
+        assert all(section.heading and section.path for section in document.sections)
+        assert document.content_hash() == parse(text).content_hash()
