@@ -1,0 +1,34 @@
+"""Queries shared by several services, written once for both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Base
+
+
+async def insert_ignoring_duplicates(
+    session: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]], batch: int = 500
+) -> int:
+    """INSERT rows, skipping any that hit a unique constraint (idempotent writes).
+
+    Returns the number of rows actually inserted.
+    """
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = 0
+    for start in range(0, len(rows), batch):
+        statement = insert(model).values(list(rows[start : start + batch])).on_conflict_do_nothing()
+        result = await session.execute(statement)
+        inserted += max(int(result.rowcount or 0), 0)
+    return inserted
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"

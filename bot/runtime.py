@@ -1,0 +1,128 @@
+"""Wiring: settings, database, channels, the delivery worker and the scheduler
+into one running bot (``congkhai run``), and the same pieces for tests and the
+simulator, which drive them on a fake clock.
+
+The scheduler (APScheduler) only calls ``tick(now)`` every few seconds; all the
+state lives in the database, so a restart resumes where the rows say.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import aiohttp
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.channels.base import BotContext, ChannelAdapter
+from bot.channels.dispatcher import DeliveryWorker
+from bot.channels.telegram import TelegramChannel
+from bot.db.engine import create_engine, is_sqlite, session_factory
+from bot.db.migrate import upgrade
+from bot.domain.enums import Channel
+from bot.services import deliveries
+from bot.services.clock import Clock, SystemClock
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 5
+
+
+@dataclass
+class RuntimeOptions:
+    polling: bool = True  # Telegram getUpdates; False when webhooks (or a test) feed updates
+    run_worker: bool = True  # False: the caller drains the queue itself (tests, simulator)
+    run_scheduler: bool = True  # False: the caller ticks itself
+    set_commands: bool = True
+    migrate: bool = True
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        telegram_token: str | None = None,
+        telegram_base_url: str | None = None,
+        options: RuntimeOptions | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.options = options or RuntimeOptions()
+        self._telegram_token = telegram_token or (
+            settings.telegram_token.get_secret_value() if settings.telegram_token else None
+        )
+        self._telegram_base_url = telegram_base_url or settings.telegram_api_base
+        self.engine: AsyncEngine | None = None
+        self.sessions: async_sessionmaker[AsyncSession] | None = None
+        self.http: aiohttp.ClientSession | None = None
+        self.channels: dict[Channel, ChannelAdapter] = {}
+        self.telegram: TelegramChannel | None = None
+        self.worker: DeliveryWorker | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        url = self.settings.database_url
+        if self.options.migrate and is_sqlite(url):
+            await asyncio.to_thread(upgrade, url)
+        self.engine = create_engine(url)
+        self.sessions = session_factory(self.engine)
+        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
+        ctx = BotContext(self.sessions, self.clock, self.settings.timezone, self._wake)
+        if self._telegram_token:
+            self.telegram = TelegramChannel(self._telegram_token, self._telegram_base_url, ctx, self.http)
+            self.channels[Channel.TELEGRAM] = self.telegram
+        self.worker = DeliveryWorker(ctx, self.channels, rate=self.settings.send_rate)
+        if self.telegram is not None:
+            app = self.telegram.application
+            await app.initialize()
+            if self.options.set_commands:
+                await self.telegram.set_commands()
+            await app.start()
+            if self.options.polling and app.updater is not None:
+                await app.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+        if self.options.run_worker:
+            self._worker_task = asyncio.create_task(self.worker.run(), name="delivery-worker")
+        if self.options.run_scheduler:
+            self.scheduler = AsyncIOScheduler(timezone="UTC")
+            self.scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True)
+            self.scheduler.start()
+            await self.tick()
+
+    def _wake(self) -> None:
+        if self.worker is not None:
+            self.worker.wake()
+
+    async def tick(self) -> deliveries.TickReport:
+        """Everything the clock makes due, then a nudge to the worker."""
+        assert self.sessions is not None
+        async with self.sessions() as session, session.begin():
+            report = await deliveries.tick(session, self.clock.now(), self.settings.timezone)
+        if report.queued or report.activated:
+            self._wake()
+        return report
+
+    async def stop(self) -> None:
+        """Stop taking updates, let the sends in flight finish and be recorded, close."""
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        if self.telegram is not None:
+            app = self.telegram.application
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+        if self.worker is not None:
+            self.worker.stop()
+        if self._worker_task is not None:
+            await self._worker_task
+        if self.http is not None:
+            await self.http.close()
+        if self.engine is not None:
+            await self.engine.dispose()

@@ -1,0 +1,438 @@
+"""The delivery queue (DESIGN.md §3.1): intents to send are rows before any network call.
+
+``tick`` turns the campaigns' plans into rows as their time comes; workers
+``claim`` due rows under a short lease, send them, and record the outcome. A crash
+loses nothing (an unrecorded send is retried after the lease expires) and a
+restart resumes where the rows say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.db.models import Campaign, CampaignMember, ChannelIdentity, Delivery, Document, Section, Staff
+from bot.db.queries import insert_ignoring_duplicates, is_postgres
+from bot.domain import drip
+from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
+from bot.services import audit
+from bot.services.campaigns import calendar, plan_for
+from bot.services.messages import Button, Message, attestation_message
+
+LEASE = dt.timedelta(seconds=60)
+HORIZON = dt.timedelta(minutes=2)  # rows are made this long before they are due
+MAX_ATTEMPTS = 6
+CHUNK_SPACING = dt.timedelta(seconds=1)  # Telegram: one message a second per chat
+
+
+def campaign_source(campaign_id: int) -> str:
+    return f"campaign:{campaign_id}"
+
+
+@dataclass
+class TickReport:
+    activated: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    queued: int = 0
+
+
+async def tick(session: AsyncSession, now: dt.datetime, tz: str) -> TickReport:
+    """Everything time makes due: open and close campaigns, queue due sections."""
+    report = TickReport()
+    campaigns = (
+        await session.scalars(
+            select(Campaign)
+            .where(Campaign.status.in_([CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE]))
+            .options(selectinload(Campaign.document).selectinload(Document.sections))
+        )
+    ).all()
+    for campaign in campaigns:
+        if campaign.ends_at <= now:
+            await finish(session, campaign, now)
+            report.closed.append(campaign.id)
+            continue
+        if campaign.status is CampaignStatus.SCHEDULED and campaign.starts_at <= now:
+            campaign.status = CampaignStatus.ACTIVE
+            audit.record(session, now, "system", "campaign.activate", "campaign", campaign.id)
+            report.activated.append(campaign.id)
+        if campaign.status is CampaignStatus.ACTIVE:
+            report.queued += await queue_due_sections(session, campaign, now, tz)
+    return report
+
+
+async def finish(session: AsyncSession, campaign: Campaign, now: dt.datetime) -> None:
+    """The window is over: close the campaign and drop what was not sent of it."""
+    campaign.status = CampaignStatus.CLOSED
+    campaign.closed_at = now
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.CANCELLED, last_error="window closed")
+    )
+    audit.record(session, now, "system", "campaign.finish", "campaign", campaign.id)
+
+
+@dataclass(frozen=True)
+class MemberClock:
+    staff_id: int
+    index: int  # place in the audience, for the stagger
+    starts_at: dt.datetime  # when this person could first receive (joined and linked)
+
+
+async def reachable_members(session: AsyncSession, campaign: Campaign) -> tuple[list[MemberClock], int]:
+    """Members who can receive now (active, linked, reachable), and the audience size."""
+    members = (
+        await session.execute(
+            select(CampaignMember.staff_id, CampaignMember.joined_at)
+            .join(Staff, Staff.id == CampaignMember.staff_id)
+            .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None), Staff.active.is_(True))
+            .order_by(CampaignMember.id)
+        )
+    ).all()
+    linked = dict(
+        (
+            await session.execute(
+                select(ChannelIdentity.staff_id, func.min(ChannelIdentity.linked_at))
+                .where(
+                    ChannelIdentity.reachable.is_(True),
+                    ChannelIdentity.staff_id.in_(
+                        select(CampaignMember.staff_id).where(CampaignMember.campaign_id == campaign.id)
+                    ),
+                )
+                .group_by(ChannelIdentity.staff_id)
+            )
+        ).all()
+    )
+    clocks = [
+        MemberClock(staff_id, index, max(joined_at, linked[staff_id]))
+        for index, (staff_id, joined_at) in enumerate(members)
+        if staff_id in linked
+    ]
+    return clocks, len(members)
+
+
+def personal_due(plan: drip.DripPlan, member: MemberClock, audience: int, opened_at: dt.datetime) -> dict[int, dt.datetime]:
+    """When each section is due for one person: the common plan shifted by their
+    place in the audience, or a catch-up plan if they came after the first section."""
+    first_due = plan.items[0].due_utc if plan.items else opened_at
+    if member.starts_at <= first_due:
+        spread = plan.stagger_budget.total_seconds() / 60
+        return {o: drip.stagger(due, member.index, audience, spread) for o, due in plan.due_by_ordinal().items()}
+    return _catch_up(plan, member.starts_at.replace(second=0, microsecond=0))
+
+
+_CATCH_UPS: dict[tuple[int, dt.datetime], dict[int, dt.datetime]] = {}
+
+
+def _catch_up(plan: drip.DripPlan, joined: dt.datetime) -> dict[int, dt.datetime]:
+    key = (id(plan), joined)
+    if key not in _CATCH_UPS:
+        _CATCH_UPS[key] = drip.catch_up_plan(plan, joined, calendar()).due_by_ordinal()
+    return _CATCH_UPS[key]
+
+
+async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.datetime, tz: str) -> int:
+    """Make the delivery rows whose time has come (idempotent: existing rows stay)."""
+    sections = {s.ordinal: s for s in campaign.document.sections}
+    plan = plan_for(campaign, campaign.document.sections, tz)
+    members, audience = await reachable_members(session, campaign)
+    if not members:
+        return 0
+    source = campaign_source(campaign.id)
+    existing = set(
+        (
+            await session.execute(
+                select(Delivery.staff_id, Delivery.item).where(
+                    Delivery.source == source, Delivery.kind == DeliveryKind.SECTION
+                )
+            )
+        ).all()
+    )
+    rows: list[dict[str, Any]] = []
+    for member in members:
+        for ordinal, due in personal_due(plan, member, audience, campaign.starts_at).items():
+            if due <= now + HORIZON and (member.staff_id, ordinal) not in existing:
+                rows.append(_section_row(campaign, member.staff_id, sections[ordinal], max(due, now - HORIZON), now))
+    return await insert_ignoring_duplicates(session, Delivery, rows)
+
+
+def _section_row(campaign: Campaign, staff_id: int, section: Section, due: dt.datetime, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "source": campaign_source(campaign.id),
+        "kind": DeliveryKind.SECTION,
+        "campaign_id": campaign.id,
+        "staff_id": staff_id,
+        "section_id": section.id,
+        "item": section.ordinal,
+        "due_at": due,
+        "status": DeliveryStatus.PENDING,
+        "chunk_index": 0,
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
+async def queue_section_now(
+    session: AsyncSession, campaign: Campaign, staff_id: int, section: Section, now: dt.datetime
+) -> bool:
+    """Send one section to one person now (read ahead / on demand). False when it
+    was already sent or on its way: the drip never sends it a second time."""
+    row = await session.scalar(
+        select(Delivery).where(
+            Delivery.source == campaign_source(campaign.id), Delivery.staff_id == staff_id, Delivery.item == section.ordinal
+        )
+    )
+    if row is None:
+        return bool(await insert_ignoring_duplicates(session, Delivery, [_section_row(campaign, staff_id, section, now, now)]))
+    if row.status is DeliveryStatus.PENDING and row.due_at > now:
+        row.due_at = now
+        return True
+    return False
+
+
+async def queue_message(
+    session: AsyncSession,
+    *,
+    source: str,
+    kind: DeliveryKind,
+    staff_ids: Sequence[int],
+    payload: dict[str, Any],
+    due_at: dt.datetime,
+    now: dt.datetime,
+    campaign_id: int | None = None,
+    announcement_id: int | None = None,
+    item: int = 0,
+) -> int:
+    """Queue one message (attestation request, reminder, announcement, notice) to several people."""
+    rows = [
+        {
+            "source": source,
+            "kind": kind,
+            "campaign_id": campaign_id,
+            "announcement_id": announcement_id,
+            "staff_id": staff_id,
+            "item": item,
+            "payload": payload,
+            "due_at": due_at,
+            "status": DeliveryStatus.PENDING,
+            "chunk_index": 0,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for staff_id in staff_ids
+    ]
+    return await insert_ignoring_duplicates(session, Delivery, rows)
+
+
+# --- the worker's side ------------------------------------------------------------
+
+
+async def claim_due(session: AsyncSession, now: dt.datetime, limit: int, channels: Sequence[Channel] | None = None) -> list[int]:
+    """Take up to ``limit`` due rows under a lease, oldest first, one row per person at a
+    time (so that one person's messages keep their order and their spacing).
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets several processes claim side by side.
+    """
+    query = (
+        select(Delivery.id, Delivery.staff_id)
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.due_at <= now,
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+        )
+        .order_by(Delivery.due_at, Delivery.id)
+        .limit(limit * 4)
+    )
+    if channels is not None:
+        query = query.where(or_(Delivery.channel.is_(None), Delivery.channel.in_(list(channels))))
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True, of=Delivery)
+    # A message already half sent (chunks left) goes on before anything else to that person.
+    in_progress = dict(
+        (
+            await session.execute(
+                select(Delivery.staff_id, Delivery.id).where(
+                    Delivery.status == DeliveryStatus.PENDING, Delivery.chunk_index > 0
+                )
+            )
+        ).all()
+    )
+    chosen: list[int] = []
+    people: set[int] = set()
+    for delivery_id, staff_id in (await session.execute(query)).all():
+        if staff_id in people or in_progress.get(staff_id, delivery_id) != delivery_id:
+            continue
+        people.add(staff_id)
+        chosen.append(delivery_id)
+        if len(chosen) >= limit:
+            break
+    if chosen:
+        await session.execute(
+            update(Delivery).where(Delivery.id.in_(chosen)).values(claimed_until=now + LEASE)
+        )
+    return chosen
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed row with what it takes to render and send it."""
+
+    delivery_id: int
+    kind: DeliveryKind
+    staff_id: int
+    campaign_id: int | None
+    announcement_id: int | None
+    item: int
+    chunk_index: int
+    attempts: int
+    channel: Channel | None
+    chat_id: str | None
+    section: Section | None
+    message: Message | None  # what to say, for everything but a section
+
+
+def _message_of(row: Delivery, title: str | None, sections: int) -> Message | None:
+    if row.kind is DeliveryKind.SECTION:
+        return None
+    if row.kind is DeliveryKind.ATTESTATION:
+        return attestation_message(row.campaign_id or 0, title or "", sections)
+    payload = row.payload or {}
+    buttons = tuple(
+        tuple(Button(label, action) for label, action in line) for line in payload.get("buttons", [])
+    )
+    return Message(payload.get("text", ""), buttons)
+
+
+async def load_job(session: AsyncSession, delivery_id: int) -> Job | None:
+    row = await session.get(Delivery, delivery_id)
+    if row is None or row.status is not DeliveryStatus.PENDING:
+        return None
+    section = await session.get(Section, row.section_id) if row.section_id else None
+    title, sections = None, 0
+    if row.kind is DeliveryKind.ATTESTATION and row.campaign_id is not None:
+        title = await session.scalar(
+            select(Document.title).join(Campaign, Campaign.document_id == Document.id).where(Campaign.id == row.campaign_id)
+        )
+        sections = int(
+            await session.scalar(
+                select(func.count(Section.id))
+                .join(Campaign, Campaign.document_id == Section.document_id)
+                .where(Campaign.id == row.campaign_id)
+            )
+            or 0
+        )
+    return Job(
+        delivery_id=row.id,
+        kind=row.kind,
+        staff_id=row.staff_id,
+        campaign_id=row.campaign_id,
+        announcement_id=row.announcement_id,
+        item=row.item,
+        chunk_index=row.chunk_index,
+        attempts=row.attempts,
+        channel=row.channel,
+        chat_id=row.chat_id,
+        section=section,
+        message=_message_of(row, title, sections),
+    )
+
+
+async def route(session: AsyncSession, staff_id: int, available: Sequence[Channel]) -> ChannelIdentity | None:
+    """The identity a message goes to: the person's chosen channel, else the one they
+    used last, else any; reachable ones only, and only on channels this process runs."""
+    staff = await session.get(Staff, staff_id)
+    if staff is None or not staff.active:
+        return None
+    identities = (
+        await session.scalars(
+            select(ChannelIdentity).where(
+                ChannelIdentity.staff_id == staff_id, ChannelIdentity.reachable.is_(True)
+            )
+        )
+    ).all()
+    usable = [i for i in identities if i.channel in available]
+    for wanted in (staff.preferred_channel, staff.last_channel):
+        for identity in usable:
+            if identity.channel == wanted:
+                return identity
+    return usable[0] if usable else None
+
+
+async def record_chunk_sent(
+    session: AsyncSession,
+    delivery_id: int,
+    now: dt.datetime,
+    *,
+    channel: Channel,
+    chat_id: str,
+    message_id: str,
+    chunk_count: int,
+) -> bool:
+    """One chunk went out. Returns True when the whole message has now been sent."""
+    row = await session.get(Delivery, delivery_id)
+    assert row is not None
+    row.channel = channel
+    row.chat_id = chat_id
+    row.chunk_count = chunk_count
+    row.chunk_index += 1
+    row.external_message_id = message_id
+    row.last_error = None
+    row.claimed_until = None
+    if row.chunk_index >= chunk_count:
+        row.status = DeliveryStatus.SENT
+        row.sent_at = now
+        return True
+    row.due_at = now + CHUNK_SPACING
+    return False
+
+
+async def record_retry_later(session: AsyncSession, delivery_id: int, when: dt.datetime, error: str, *, count_attempt: bool) -> None:
+    row = await session.get(Delivery, delivery_id)
+    assert row is not None
+    row.claimed_until = None
+    row.due_at = when
+    row.last_error = error[:500]
+    if count_attempt:
+        row.attempts += 1
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = DeliveryStatus.FAILED
+
+
+async def record_failed(session: AsyncSession, delivery_id: int, error: str, *, blocked: bool = False) -> None:
+    row = await session.get(Delivery, delivery_id)
+    assert row is not None
+    row.claimed_until = None
+    row.status = DeliveryStatus.BLOCKED if blocked else DeliveryStatus.FAILED
+    row.last_error = error[:500]
+
+
+async def mark_unreachable(session: AsyncSession, identity_id: int, reason: str, now: dt.datetime) -> None:
+    """403: the person blocked the bot or is gone. Stop sending there until they write again."""
+    identity = await session.get(ChannelIdentity, identity_id)
+    if identity is None:
+        return
+    identity.reachable = False
+    identity.unreachable_reason = reason[:200]
+    audit.record(session, now, "system", "identity.unreachable", "staff", identity.staff_id, channel=identity.channel.value)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """2, 4, 8 … seconds, at most ten minutes."""
+    return dt.timedelta(seconds=min(2 ** max(attempts, 1), 600))
+
+
+async def pending_due_count(session: AsyncSession, now: dt.datetime) -> int:
+    return int(
+        await session.scalar(
+            select(func.count(Delivery.id)).where(
+                and_(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,269 @@
+"""What a member does with the regulation: confirm a section, read ahead, read any
+section on demand, see their progress, confirm the whole document.
+
+Every write here is idempotent (unique constraints), so a double tap or a
+redelivered update changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.db.models import Ack, Campaign, CampaignMember, Delivery, Document, Section
+from bot.db.queries import insert_ignoring_duplicates
+from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
+from bot.services import deliveries
+
+ATTESTATION_ITEM = 0
+
+
+async def member_campaigns(session: AsyncSession, staff_id: int, *, include_closed: bool = False) -> list[Campaign]:
+    """The campaigns this person is a member of, newest first (active ones by default)."""
+    statuses = [CampaignStatus.ACTIVE] + ([CampaignStatus.CLOSED] if include_closed else [])
+    return list(
+        (
+            await session.scalars(
+                select(Campaign)
+                .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
+                .where(
+                    CampaignMember.staff_id == staff_id,
+                    CampaignMember.removed_at.is_(None),
+                    Campaign.status.in_(statuses),
+                )
+                .options(selectinload(Campaign.document).selectinload(Document.sections))
+                .order_by(Campaign.id.desc())
+            )
+        ).all()
+    )
+
+
+async def member_campaign(session: AsyncSession, staff_id: int, campaign_id: int) -> Campaign | None:
+    """The campaign if this person may read it now (member, window open)."""
+    for campaign in await member_campaigns(session, staff_id):
+        if campaign.id == campaign_id:
+            return campaign
+    return None
+
+
+def section_of(campaign: Campaign, ordinal: int) -> Section | None:
+    for section in campaign.document.sections:
+        if section.ordinal == ordinal:
+            return section
+    return None
+
+
+class AckStatus(str, enum.Enum):
+    NEW = "new"
+    AGAIN = "again"  # already confirmed: nothing changes
+    CLOSED = "closed"  # not a member of an open campaign with that section
+
+
+@dataclass(frozen=True)
+class AckResult:
+    status: AckStatus
+    at: dt.datetime | None = None
+    confirmed: int = 0
+    total: int = 0
+    attestation_queued: bool = False
+
+
+async def confirm_section(
+    session: AsyncSession, staff_id: int, campaign_id: int, ordinal: int, via: Channel, now: dt.datetime
+) -> AckResult:
+    """Store "Đã đọc" for one section. When it completes the document, queue the request
+    for the final attestation."""
+    campaign = await member_campaign(session, staff_id, campaign_id)
+    section = section_of(campaign, ordinal) if campaign else None
+    if campaign is None or section is None:
+        return AckResult(AckStatus.CLOSED)
+    inserted = await insert_ignoring_duplicates(
+        session,
+        Ack,
+        [{"campaign_id": campaign.id, "staff_id": staff_id, "section_id": section.id, "item": ordinal, "at": now, "via": via}],
+    )
+    at = await session.scalar(
+        select(Ack.at).where(Ack.campaign_id == campaign.id, Ack.staff_id == staff_id, Ack.item == ordinal)
+    )
+    confirmed = await _confirmed_sections(session, campaign.id, staff_id)
+    total = len(campaign.document.sections)
+    queued = False
+    if inserted and confirmed >= total:
+        queued = await _queue_attestation(session, campaign, staff_id, now)
+    return AckResult(AckStatus.NEW if inserted else AckStatus.AGAIN, at, confirmed, total, queued)
+
+
+async def _confirmed_sections(session: AsyncSession, campaign_id: int, staff_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count(Ack.id)).where(
+                Ack.campaign_id == campaign_id, Ack.staff_id == staff_id, Ack.item != ATTESTATION_ITEM
+            )
+        )
+        or 0
+    )
+
+
+async def _queue_attestation(session: AsyncSession, campaign: Campaign, staff_id: int, now: dt.datetime) -> bool:
+    return bool(
+        await deliveries.queue_message(
+            session,
+            source=deliveries.campaign_source(campaign.id),
+            kind=DeliveryKind.ATTESTATION,
+            staff_ids=[staff_id],
+            payload={},
+            due_at=now,
+            now=now,
+            campaign_id=campaign.id,
+            item=ATTESTATION_ITEM,
+        )
+    )
+
+
+async def attest(session: AsyncSession, staff_id: int, campaign_id: int, via: Channel, now: dt.datetime) -> AckResult:
+    """The final attestation: the person confirms the whole document."""
+    campaign = await member_campaign(session, staff_id, campaign_id)
+    if campaign is None:
+        return AckResult(AckStatus.CLOSED)
+    inserted = await insert_ignoring_duplicates(
+        session,
+        Ack,
+        [{"campaign_id": campaign.id, "staff_id": staff_id, "section_id": None, "item": ATTESTATION_ITEM, "at": now, "via": via}],
+    )
+    at = await session.scalar(
+        select(Ack.at).where(Ack.campaign_id == campaign.id, Ack.staff_id == staff_id, Ack.item == ATTESTATION_ITEM)
+    )
+    total = len(campaign.document.sections)
+    confirmed = await _confirmed_sections(session, campaign.id, staff_id)
+    return AckResult(AckStatus.NEW if inserted else AckStatus.AGAIN, at, confirmed, total)
+
+
+class NextStatus(str, enum.Enum):
+    QUEUED = "queued"
+    ALL_SENT = "all_sent"
+    NO_CAMPAIGN = "no_campaign"
+
+
+@dataclass(frozen=True)
+class NextResult:
+    status: NextStatus
+    section: Section | None = None
+
+
+async def read_next(session: AsyncSession, staff_id: int, campaign_id: int | None, now: dt.datetime) -> NextResult:
+    """"Đọc tiếp": the first section not yet sent to this person goes out now."""
+    campaigns = await member_campaigns(session, staff_id)
+    campaign = next((c for c in campaigns if campaign_id in (None, c.id)), None)
+    if campaign is None:
+        return NextResult(NextStatus.NO_CAMPAIGN)
+    sent_or_sending = set(
+        (
+            await session.scalars(
+                select(Delivery.item).where(
+                    Delivery.source == deliveries.campaign_source(campaign.id),
+                    Delivery.staff_id == staff_id,
+                    Delivery.kind == DeliveryKind.SECTION,
+                    (Delivery.status == DeliveryStatus.SENT)
+                    | ((Delivery.status == DeliveryStatus.PENDING) & (Delivery.due_at <= now)),
+                )
+            )
+        ).all()
+    )
+    for section in campaign.document.sections:
+        if section.ordinal not in sent_or_sending:
+            await deliveries.queue_section_now(session, campaign, staff_id, section, now)
+            return NextResult(NextStatus.QUEUED, section)
+    return NextResult(NextStatus.ALL_SENT)
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    ordinal: int
+    path: str
+    heading: str
+    received: bool
+    confirmed: bool
+
+
+async def table_of_contents(session: AsyncSession, campaign: Campaign, staff_id: int) -> list[TocEntry]:
+    received = await _items(session, campaign.id, staff_id, sent_only=True)
+    confirmed = await _acked(session, campaign.id, staff_id)
+    return [
+        TocEntry(s.ordinal, s.path, s.heading, s.ordinal in received, s.ordinal in confirmed)
+        for s in campaign.document.sections
+    ]
+
+
+async def _items(session: AsyncSession, campaign_id: int, staff_id: int, *, sent_only: bool) -> set[int]:
+    query = select(Delivery.item).where(
+        Delivery.source == deliveries.campaign_source(campaign_id),
+        Delivery.staff_id == staff_id,
+        Delivery.kind == DeliveryKind.SECTION,
+    )
+    if sent_only:
+        query = query.where(Delivery.status == DeliveryStatus.SENT)
+    return set((await session.scalars(query)).all())
+
+
+async def _acked(session: AsyncSession, campaign_id: int, staff_id: int) -> set[int]:
+    return set(
+        (await session.scalars(select(Ack.item).where(Ack.campaign_id == campaign_id, Ack.staff_id == staff_id))).all()
+    )
+
+
+class ReadStatus(str, enum.Enum):
+    QUEUED = "queued"  # not sent before: it goes out as the person's copy
+    AGAIN = "again"  # already received: show it again right here
+    NOT_FOUND = "not_found"
+
+
+async def read_section(
+    session: AsyncSession, staff_id: int, campaign_id: int, ordinal: int, now: dt.datetime
+) -> tuple[ReadStatus, Section | None]:
+    """Read any section on demand, for the whole window."""
+    campaign = await member_campaign(session, staff_id, campaign_id)
+    section = section_of(campaign, ordinal) if campaign else None
+    if campaign is None or section is None:
+        return ReadStatus.NOT_FOUND, None
+    if await deliveries.queue_section_now(session, campaign, staff_id, section, now):
+        return ReadStatus.QUEUED, section
+    return ReadStatus.AGAIN, section
+
+
+@dataclass(frozen=True)
+class Progress:
+    campaign: Campaign
+    total: int
+    received: int
+    confirmed: int
+    attested: bool
+    days_left: int
+    next_unconfirmed: int | None
+
+
+async def progress(session: AsyncSession, staff_id: int, now: dt.datetime, tz: str) -> list[Progress]:
+    from zoneinfo import ZoneInfo
+
+    today = now.astimezone(ZoneInfo(tz)).date()
+    result = []
+    for campaign in await member_campaigns(session, staff_id):
+        received = await _items(session, campaign.id, staff_id, sent_only=True)
+        acked = await _acked(session, campaign.id, staff_id)
+        ordinals = [s.ordinal for s in campaign.document.sections]
+        result.append(
+            Progress(
+                campaign=campaign,
+                total=len(ordinals),
+                received=len(received),
+                confirmed=len([o for o in ordinals if o in acked]),
+                attested=ATTESTATION_ITEM in acked,
+                days_left=max((campaign.end_on - today).days + 1, 0),
+                next_unconfirmed=next((o for o in ordinals if o in received and o not in acked), None),
+            )
+        )
+    return result

@@ -1,0 +1,175 @@
+"""Linking a messenger account to one person on the roster.
+
+Two ways in: the invite code (``/start <code>`` from the deep link, or the code
+typed on Zalo) and, on Telegram, the person's own phone number shared through a
+``request_contact`` button, which Telegram vouches for. A stranger learns nothing:
+every refusal says only that the account is not linked and how to get a code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.db.models import AuditEvent, ChannelIdentity, Staff
+from bot.domain import invite
+from bot.domain.enums import Channel
+from bot.domain.roster import PhoneError, normalise_phone
+from bot.services import audit
+
+MAX_FAILED_LINKS_PER_HOUR = 5
+
+
+class LinkStatus(str, enum.Enum):
+    LINKED = "linked"
+    ALREADY = "already"  # this account is already linked (to this person)
+    BAD_CODE = "bad_code"
+    CODE_USED = "code_used"  # the person is linked on this channel with another account
+    OTHER_CONTACT = "other_contact"  # a contact that is not the sender's own
+    UNKNOWN_PHONE = "unknown_phone"
+    TOO_MANY = "too_many"
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    status: LinkStatus
+    staff: Staff | None = None
+
+
+async def identify(session: AsyncSession, channel: Channel, external_user_id: str) -> Staff | None:
+    """The active person behind a messenger account, or None for a stranger."""
+    return await session.scalar(
+        select(Staff)
+        .join(ChannelIdentity, ChannelIdentity.staff_id == Staff.id)
+        .where(
+            ChannelIdentity.channel == channel,
+            ChannelIdentity.external_user_id == external_user_id,
+            Staff.active.is_(True),
+        )
+        .options(selectinload(Staff.department))
+    )
+
+
+async def touch(
+    session: AsyncSession, channel: Channel, external_user_id: str, now: dt.datetime
+) -> None:
+    """Note that the person used this channel now: deliveries follow the channel used last,
+    and writing to the bot again makes a blocked identity reachable."""
+    identity = await session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.external_user_id == external_user_id
+        )
+    )
+    if identity is None:
+        return
+    identity.last_seen_at = now
+    identity.reachable = True
+    identity.unreachable_reason = None
+    staff = await session.get(Staff, identity.staff_id)
+    if staff is not None:
+        staff.last_channel = channel
+
+
+async def link_by_code(
+    session: AsyncSession, channel: Channel, external_user_id: str, chat_id: str, code: str, now: dt.datetime
+) -> LinkResult:
+    existing = await identify(session, channel, external_user_id)
+    if existing is not None:
+        return LinkResult(LinkStatus.ALREADY, existing)
+    if await _too_many_failures(session, channel, external_user_id, now):
+        return LinkResult(LinkStatus.TOO_MANY)
+    staff = None
+    if invite.looks_like_code(code):
+        staff = await session.scalar(
+            select(Staff).where(Staff.invite_code_hash == invite.hash_code(code), Staff.active.is_(True))
+        )
+    if staff is None:
+        _failed(session, channel, external_user_id, now, "code")
+        return LinkResult(LinkStatus.BAD_CODE)
+    return await _link(session, staff, channel, external_user_id, chat_id, now, via="code")
+
+
+async def link_by_contact(
+    session: AsyncSession,
+    channel: Channel,
+    external_user_id: str,
+    chat_id: str,
+    phone: str,
+    contact_user_id: str | None,
+    now: dt.datetime,
+) -> LinkResult:
+    existing = await identify(session, channel, external_user_id)
+    if existing is not None:
+        return LinkResult(LinkStatus.ALREADY, existing)
+    if contact_user_id != external_user_id:
+        _failed(session, channel, external_user_id, now, "other_contact")
+        return LinkResult(LinkStatus.OTHER_CONTACT)
+    if await _too_many_failures(session, channel, external_user_id, now):
+        return LinkResult(LinkStatus.TOO_MANY)
+    try:
+        normalised = normalise_phone(phone)
+    except PhoneError:
+        normalised = ""
+    staff = await session.scalar(select(Staff).where(Staff.phone == normalised, Staff.active.is_(True)))
+    if staff is None:
+        _failed(session, channel, external_user_id, now, "phone")
+        return LinkResult(LinkStatus.UNKNOWN_PHONE)
+    return await _link(session, staff, channel, external_user_id, chat_id, now, via="contact")
+
+
+async def _link(
+    session: AsyncSession,
+    staff: Staff,
+    channel: Channel,
+    external_user_id: str,
+    chat_id: str,
+    now: dt.datetime,
+    via: str,
+) -> LinkResult:
+    taken = await session.scalar(
+        select(ChannelIdentity).where(ChannelIdentity.staff_id == staff.id, ChannelIdentity.channel == channel)
+    )
+    if taken is not None:
+        _failed(session, channel, external_user_id, now, "taken")
+        return LinkResult(LinkStatus.CODE_USED)
+    session.add(
+        ChannelIdentity(
+            staff_id=staff.id,
+            channel=channel,
+            external_user_id=external_user_id,
+            chat_id=chat_id,
+            reachable=True,
+            linked_at=now,
+            last_seen_at=now,
+        )
+    )
+    if via == "code":
+        staff.invite_used_at = now
+    staff.last_channel = channel
+    audit.record(session, now, f"staff:{staff.id}", "identity.link", "staff", staff.id, channel=channel.value, via=via)
+    await session.flush()
+    await session.refresh(staff, ["department"])
+    return LinkResult(LinkStatus.LINKED, staff)
+
+
+def _failed(session: AsyncSession, channel: Channel, external_user_id: str, now: dt.datetime, why: str) -> None:
+    audit.record(session, now, f"{channel.value}:{external_user_id}", "identity.link_failed", reason=why)
+
+
+async def _too_many_failures(
+    session: AsyncSession, channel: Channel, external_user_id: str, now: dt.datetime
+) -> bool:
+    """Guessing codes is slow: a few failed attempts an hour per account."""
+    failures = await session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.actor == f"{channel.value}:{external_user_id}",
+            AuditEvent.action == "identity.link_failed",
+            AuditEvent.at >= now - dt.timedelta(hours=1),
+        )
+    )
+    return (failures or 0) >= MAX_FAILED_LINKS_PER_HOUR

@@ -1,0 +1,228 @@
+"""The Telegram loop end to end: python-telegram-bot's Application polling the
+sandbox over HTTP, the delivery worker, the database, on a fake clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from bot.db.models import Ack, ChannelIdentity, Delivery, Feedback
+from bot.domain.enums import DeliveryStatus
+from tests.integration.harness import Harness, local, running_bot
+
+MONDAY = dt.date(2026, 11, 23)
+
+
+async def test_registration_by_code_and_strangers_learn_nothing(db_url: str) -> None:
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.import_roster()
+        doc = await bot.import_document()
+        await bot.create_campaign(doc, MONDAY)
+
+        user = await bot.register("Trần Thị Bình")
+        (welcome, *_) = await bot.bot_messages("Trần Thị Bình")
+        assert "Chào Trần Thị Bình" in welcome.text
+
+        stranger = await bot.sandbox.create_user(first_name="Lạ")
+        await bot.sandbox.send_text(stranger.id, "/mucluc")
+        await bot.sandbox.send_text(stranger.id, "/start WRONG123")
+        await bot.sandbox.send_text(stranger.id, "/baocao")
+        replies = await bot.sandbox.wait_for_messages(stranger.id, 3)
+        for reply in replies:
+            assert "KẾ HOẠCH" not in reply.text and "Tân Trung" not in reply.text
+        texts = sorted(reply.text for reply in replies)  # updates are handled concurrently
+        assert sum("chưa được liên kết" in text for text in texts) == 2
+        assert sum("không đúng" in text for text in texts) == 1
+
+        # the same code cannot link a second Telegram account
+        thief = await bot.sandbox.create_user(first_name="Gian")
+        await bot.sandbox.send_text(thief.id, f"/start {bot.codes['Trần Thị Bình']}")
+        (refused,) = await bot.sandbox.wait_for_messages(thief.id, 1)
+        assert "đã được dùng" in refused.text
+
+        async with bot.sessions() as session:
+            linked = (await session.scalars(select(ChannelIdentity.external_user_id))).all()
+        assert linked == [str(user.id)]
+
+
+async def test_registration_by_shared_contact(db_url: str) -> None:
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.import_roster()
+        user = await bot.sandbox.create_user(first_name="Dung")
+        await bot.sandbox.send_text(user.id, "/start")
+        (hello,) = await bot.sandbox.wait_for_messages(user.id, 1)
+        assert hello.reply_markup["keyboard"][0][0]["request_contact"] is True
+
+        await bot.sandbox.share_contact(user.id, phone_number="+84 912 000 004", contact_user_id=999)
+        (refused,) = (await bot.sandbox.wait_for_messages(user.id, 2))[1:]
+        assert "chính bạn" in refused.text
+
+        await bot.sandbox.share_contact(user.id, phone_number="84912000009")
+        (unknown,) = (await bot.sandbox.wait_for_messages(user.id, 3))[2:]
+        assert "không có trong danh sách" in unknown.text
+
+        await bot.sandbox.share_contact(user.id, phone_number="84912000004")
+        (linked,) = (await bot.sandbox.wait_for_messages(user.id, 4))[3:]
+        assert "Chào Phạm Thị Dung" in linked.text
+
+
+async def test_drip_confirm_read_ahead_toc_progress_feedback(db_url: str) -> None:
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.import_roster()
+        doc = await bot.import_document()
+        campaign = await bot.create_campaign(doc, MONDAY)
+        await bot.register("Trần Thị Bình")
+        name = "Trần Thị Bình"
+
+        # Nothing before the send window; the first day's sections at 08:00.
+        assert await bot.run_until_idle() == 0
+        bot.clock.set(local(MONDAY, 8, 30))
+        assert await bot.run_until_idle() > 0
+        chat = await bot.bot_messages(name)
+        section_msgs = [m for m in chat if m.buttons]
+        assert section_msgs, [m.text for m in chat]
+        first = section_msgs[0]
+        assert "Phần mở đầu" in first.text
+        labels = [b["text"] for b in first.buttons]
+        assert labels == ["✅ Đã đọc", "Đọc tiếp ▶", "💬 Góp ý"]
+
+        # "Đã đọc": stored, answered, the message stamped with the time.
+        ack = next(b for b in first.buttons if b["text"] == "✅ Đã đọc")
+        record = await bot.sandbox.press_button(bot.users[name].id, first.message_id, ack["callback_data"])
+        answer = await bot.sandbox.wait_for_answer(record.id)
+        assert "Đã ghi nhận" in (answer.answer_text or "")
+        edited = await bot.sandbox.wait_until(
+            lambda: next((m for m in bot.sandbox.state.chats[bot.users[name].id].messages
+                          if m.message_id == first.message_id and m.edits), None)
+        )
+        assert "✅ Đã xác nhận lúc 08:30 ngày 23/11/2026" in edited.text
+        assert [b["text"] for b in edited.buttons] == ["Đọc tiếp ▶", "💬 Góp ý"]
+        # a double tap (or a redelivered update) changes nothing
+        record = await bot.sandbox.press_button(bot.users[name].id, first.message_id, ack["callback_data"], check=False)
+        await bot.sandbox.wait_for_answer(record.id)
+        async with bot.sessions() as session:
+            assert await session.scalar(select(func.count(Ack.id))) == 1
+
+        # "Đọc tiếp" sends the next unsent section now, and the drip will not send it again.
+        before = len(await bot.bot_messages(name))
+        nxt = next(b for b in first.buttons if b["text"] == "Đọc tiếp ▶")
+        await bot.sandbox.press_button(bot.users[name].id, first.message_id, nxt["callback_data"])
+        await bot.sandbox.wait_until(lambda: bot.runtime.worker is not None)
+        await _settle(bot)
+        chat = await bot.bot_messages(name)
+        assert len(chat) == before + 1
+
+        # /mucluc lists every section as a button; reading one sends it.
+        await bot.sandbox.send_text(bot.users[name].id, "/mucluc")
+        toc = (await bot.wait_bot_messages(name, len(chat) + 1))[-1]
+        assert "Đã xác nhận 1/6 mục" in toc.text
+        assert len(toc.buttons) == 6
+        last = toc.buttons[5]
+        await bot.sandbox.press_button(bot.users[name].id, toc.message_id, last["callback_data"])
+        await _settle(bot)
+        assert "Đề nghị Đảng ủy" in (await bot.bot_messages(name))[-1].text
+
+        # /tiendo
+        await bot.sandbox.send_text(bot.users[name].id, "/tiendo")
+        count = len(await bot.bot_messages(name))
+        progress = (await bot.wait_bot_messages(name, count + 1))[-1]
+        assert "Đã xác nhận: 1/6 mục" in progress.text
+        assert "Còn 20 ngày" in progress.text
+
+        # Góp ý, anonymous: stored with no link to the person.
+        fb = next(b for b in first.buttons if b["text"] == "💬 Góp ý")
+        await bot.sandbox.press_button(bot.users[name].id, first.message_id, fb["callback_data"])
+        ask = (await bot.wait_bot_messages(name, count + 2))[-1]
+        anon = next(b for b in ask.buttons if "ẩn danh" in b["text"])
+        await bot.sandbox.press_button(bot.users[name].id, ask.message_id, anon["callback_data"])
+        await bot.wait_bot_messages(name, count + 3)
+        await bot.sandbox.send_text(bot.users[name].id, "Đề nghị nêu rõ thời hạn trả lời góp ý.")
+        thanks = (await bot.wait_bot_messages(name, count + 4))[-1]
+        assert "ẩn danh" in thanks.text
+        async with bot.sessions() as session:
+            (row,) = (await session.scalars(select(Feedback))).all()
+        assert row.staff_id is None and row.anonymous and row.section_id is not None
+        assert row.created_at.time() == dt.time(0, 0)
+        assert campaign
+
+
+async def _settle(bot: Harness) -> None:
+    """Let a handler's queued delivery go out."""
+    import asyncio
+
+    idle = 0
+    while idle < 3:
+        await asyncio.sleep(0.03)
+        assert bot.runtime.worker is not None
+        idle = 0 if await bot.runtime.worker.drain() else idle + 1
+    await bot.run_until_idle()
+
+
+async def test_full_document_then_attestation_and_report(db_url: str) -> None:
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.import_roster()
+        doc = await bot.import_document()
+        await bot.create_campaign(doc, MONDAY)
+        name = "Lê Văn Cường"
+        await bot.register(name)
+        await bot.register("Trần Thị Bình")
+        # the first day's sections, then read ahead through the whole document
+        bot.clock.set(local(MONDAY, 10, 30))
+        await bot.run_until_idle()
+        for _ in range(10):
+            chat = await bot.bot_messages(name)
+            sections = [m for m in chat if any(b["text"] == "✅ Đã đọc" for b in m.buttons)]
+            for message in sections:
+                ack = next(b for b in message.buttons if b["text"] == "✅ Đã đọc")
+                record = await bot.sandbox.press_button(bot.users[name].id, message.message_id, ack["callback_data"])
+                await bot.sandbox.wait_for_answer(record.id)
+            nxt = next((b for b in chat[-1].buttons if b["text"].startswith("Đọc tiếp")), None)
+            if nxt is None:
+                break
+            await bot.sandbox.press_button(bot.users[name].id, chat[-1].message_id, nxt["callback_data"])
+            await _settle(bot)
+        await _settle(bot)
+        chat = await bot.bot_messages(name)
+        attest = next(m for m in chat if any(b["text"].startswith("✅ Tôi đã đọc") for b in m.buttons))
+        assert "đủ 6 mục" in attest.text
+        record = await bot.sandbox.press_button(bot.users[name].id, attest.message_id, attest.buttons[0]["callback_data"])
+        await bot.sandbox.wait_for_answer(record.id)
+        async with bot.sessions() as session:
+            assert await session.scalar(select(func.count(Ack.id)).where(Ack.item == 0)) == 1
+
+        # /baocao: the union officer sees counts; an ordinary member is refused.
+        await bot.sandbox.send_text(bot.users["Trần Thị Bình"].id, "/baocao")
+        count = len(await bot.bot_messages("Trần Thị Bình"))
+        denied = (await bot.wait_bot_messages("Trần Thị Bình", count + 1))[-1]
+        assert "chỉ dành cho" in denied.text
+        count = len(await bot.bot_messages(name))
+        await bot.sandbox.send_text(bot.users[name].id, "/baocao")
+        report = (await bot.wait_bot_messages(name, count + 1))[-1]
+        assert "Văn phòng: 2 người, 2 đã liên kết" in report.text
+        assert "1 xác nhận đủ các mục, 1 xác nhận toàn văn" in report.text
+        assert "Toàn cơ quan: 5 người, 2 đã liên kết" in report.text
+
+
+async def test_blocked_user_is_marked_unreachable_and_skipped(db_url: str) -> None:
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.import_roster()
+        doc = await bot.import_document()
+        await bot.create_campaign(doc, MONDAY)
+        name = "Trần Thị Bình"
+        user = await bot.register(name)
+        await bot.sandbox.block(user.id)
+        bot.clock.set(local(MONDAY, 9))
+        await bot.run_until_idle()
+        async with bot.sessions() as session:
+            identity = await session.scalar(select(ChannelIdentity))
+            statuses = (await session.scalars(select(Delivery.status))).all()
+        assert identity is not None and identity.reachable is False
+        assert "blocked" in (identity.unreachable_reason or "")
+        assert set(statuses) == {DeliveryStatus.BLOCKED}
+        assert len(statuses) == 1  # after the first 403, nothing more is queued for them
+        # next day: nothing queued for an unreachable person
+        bot.clock.set(local(MONDAY + dt.timedelta(days=2), 9))
+        await bot.run_until_idle()
+        async with bot.sessions() as session:
+            assert await session.scalar(select(func.count(Delivery.id))) == 1
