@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.dates import format_date_vi
+from bot.domain.enums import CampaignKind
 from bot.domain.texts import t
 
 PUBLICATION_WORKING_DAYS = 5
@@ -42,11 +43,6 @@ PUBLICATION_WORKING_DAYS = 5
 
 MIN_WINDOW_DAYS = 20
 """Art. 48.1: available at least 20 continuous days (an agency's staff)."""
-
-
-class CampaignKind(StrEnum):
-    DISCLOSURE = "disclosure"  # công khai (Art. 46–48)
-    CONSULTATION = "consultation"  # lấy ý kiến góp ý (Art. 53–55)
 
 
 class Severity(StrEnum):

@@ -193,7 +193,6 @@ CATALOGUE: dict[str, str] = {
     "campaign.status.closed": "đã kết thúc",
     "campaign.no_document": "không có văn bản #{id} (xem congkhai doc list)",
     "campaign.empty_document": "văn bản #{id} không có mục nào",
-    "campaign.window_empty": "thời hạn lấy ý kiến phải có ít nhất 1 ngày",
     "campaign.start_in_past": "ngày bắt đầu {start} đã qua",
     "campaign.no_members": "không có ai trong danh sách nhận (nhập danh sách cán bộ trước, hoặc kiểm tra --audience)",
     "campaign.unknown_department": "không có đơn vị “{name}”. Các đơn vị hiện có: {known}",

@@ -108,14 +108,11 @@ async def create_campaign(
     if not document.sections:
         raise CampaignRejected([t("campaign.empty_document", id=document_id)])
     cal = calendar()
-    if days < legal.minimum_days(kind.value):
-        raise CampaignRejected(
-            [legal.Issue("legal.window_too_short", legal.Severity.ERROR, {"days": str(days), "minimum": str(legal.MIN_WINDOW_DAYS)})]
-            if kind is CampaignKind.DISCLOSURE
-            else [t("campaign.window_empty")]
-        )
-    end_on = legal.window_end(start_on, days, kind.value)
-    issues = legal.check_campaign(decided_on, start_on, end_on, cal, kind.value)
+    try:
+        end_on = legal.window_end(start_on, days, kind)
+    except legal.WindowError as error:
+        raise CampaignRejected([error.issue]) from None
+    issues = legal.check_campaign(decided_on, start_on, end_on, cal, kind)
     stopping = legal.blocking(issues, force=force)
     if stopping:
         raise CampaignRejected(stopping)
@@ -242,8 +239,6 @@ def _zone(tz: str) -> Any:
 
 
 async def member_count(session: AsyncSession, campaign_id: int) -> int:
-    from sqlalchemy import func
-
     return int(
         await session.scalar(
             select(func.count(CampaignMember.id)).where(
@@ -252,3 +247,45 @@ async def member_count(session: AsyncSession, campaign_id: int) -> int:
         )
         or 0
     )
+
+
+async def sync_members(session: AsyncSession, campaign: Campaign, now: dt.datetime) -> tuple[int, int]:
+    """Keep an open campaign's audience in step with the roster: people added since
+    the start join late (with their own catch-up pace and the campaign's deadline),
+    people deactivated leave and get nothing more. Returns (joined, left)."""
+    current = dict(
+        (
+            await session.execute(
+                select(CampaignMember.staff_id, CampaignMember.id).where(CampaignMember.campaign_id == campaign.id)
+            )
+        ).all()
+    )
+    matching = set((await session.scalars(select(Staff.id).where(*audience_filter(campaign.audience)))).all())
+    joiners = sorted(matching - set(current))
+    session.add_all(
+        CampaignMember(campaign_id=campaign.id, staff_id=sid, joined_at=now, late=True, deadline_at=campaign.ends_at)
+        for sid in joiners
+    )
+    leavers = await session.execute(
+        update(CampaignMember)
+        .where(
+            CampaignMember.campaign_id == campaign.id,
+            CampaignMember.removed_at.is_(None),
+            CampaignMember.staff_id.in_(select(Staff.id).where(Staff.active.is_(False))),
+        )
+        .values(removed_at=now)
+    )
+    left = int(leavers.rowcount or 0)
+    if left:
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.campaign_id == campaign.id,
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.staff_id.in_(select(Staff.id).where(Staff.active.is_(False))),
+            )
+            .values(status=DeliveryStatus.CANCELLED, last_error="left the agency")
+        )
+    if joiners or left:
+        audit.record(session, now, "system", "campaign.members", "campaign", campaign.id, joined=len(joiners), left=left)
+    return len(joiners), left

@@ -22,7 +22,7 @@ from bot.db.queries import insert_ignoring_duplicates, is_postgres
 from bot.domain import drip
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
 from bot.services import audit
-from bot.services.campaigns import calendar, plan_for
+from bot.services.campaigns import calendar, plan_for, sync_members
 from bot.services.messages import Button, Message, attestation_message
 
 LEASE = dt.timedelta(seconds=60)
@@ -62,6 +62,7 @@ async def tick(session: AsyncSession, now: dt.datetime, tz: str) -> TickReport:
             audit.record(session, now, "system", "campaign.activate", "campaign", campaign.id)
             report.activated.append(campaign.id)
         if campaign.status is CampaignStatus.ACTIVE:
+            await sync_members(session, campaign, now)
             report.queued += await queue_due_sections(session, campaign, now, tz)
     return report
 

@@ -101,6 +101,28 @@ class Harness:
                     break
         return sent
 
+    async def send_all(self, fake_seconds: int = 900) -> None:
+        """Tick and send until nothing is pending, letting fake time pass for retries."""
+        from bot.db.models import Delivery
+        from bot.domain.enums import DeliveryStatus
+
+        for _ in range(fake_seconds):
+            await self.run_until_idle()
+            async with self.sessions() as session:
+                pending = await session.scalar(
+                    select(Delivery.id).where(Delivery.status == DeliveryStatus.PENDING).limit(1)
+                )
+            if pending is None:
+                return
+            self.clock.advance(dt.timedelta(seconds=1))
+        raise AssertionError("deliveries still pending")
+
+    async def restart(self) -> None:
+        """Stop the bot cleanly and start a new one on the same database and sandbox."""
+        await self.runtime.stop()
+        self.runtime = new_runtime(self.runtime.settings.database_url, self.sandbox, self.clock)
+        await self.runtime.start()
+
     async def staff_id(self, name: str) -> int:
         async with self.sessions() as session:
             return int(await session.scalar(select(Staff.id).where(Staff.full_name == name)))
@@ -111,18 +133,22 @@ async def running_bot(db_url: str, start: dt.datetime, **knobs: Any) -> AsyncIte
     clock = FakeClock(start)
     knobs.setdefault("rate_limits", False)
     async with Sandbox(**knobs) as sandbox:
-        runtime = Runtime(
-            load_settings(database_url=db_url),
-            clock=clock,
-            telegram_token=sandbox.token,
-            telegram_base_url=sandbox.telegram_base_url(),
-            options=RuntimeOptions(run_worker=False, run_scheduler=False, migrate=False),
-        )
-        await runtime.start()
+        harness = Harness(new_runtime(db_url, sandbox, clock), sandbox, clock)
+        await harness.runtime.start()
         try:
-            yield Harness(runtime, sandbox, clock)
+            yield harness
         finally:
-            await runtime.stop()
+            await harness.runtime.stop()
+
+
+def new_runtime(db_url: str, sandbox: Sandbox, clock: FakeClock) -> Runtime:
+    return Runtime(
+        load_settings(database_url=db_url),
+        clock=clock,
+        telegram_token=sandbox.token,
+        telegram_base_url=sandbox.telegram_base_url(),
+        options=RuntimeOptions(run_worker=False, run_scheduler=False, migrate=False),
+    )
 
 
 
