@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -513,6 +514,25 @@ def campaign_close(ctx: click.Context, campaign_id: int) -> None:
 
     cancelled = run_db(ctx, work)
     click.echo(t("cli.campaign.closed", id=campaign_id, cancelled=cancelled))
+
+
+# --- run ---------------------------------------------------------------------
+
+
+@main.command("run", help=t("cli.run.help"))
+@click.option("--webhook", is_flag=True, help=t("cli.run.webhook"))
+@click.option("--sandbox-port", type=int, default=8081, show_default=True, help=t("cli.run.sandbox_port"))
+@click.pass_context
+def run_bot(ctx: click.Context, webhook: bool, sandbox_port: int) -> None:
+    from bot.serve import serve
+
+    settings = settings_of(ctx)
+    if webhook and not (settings.webhook_url and settings.webhook_secret and settings.telegram_token):
+        raise ClerkError(t("cli.run.webhook_needs"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "aiohttp.access", "apscheduler", "telegram.ext.Updater", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    asyncio.run(serve(settings, webhook=webhook, sandbox_port=sandbox_port, say=click.echo))
 
 
 def _roles(values: list[str]) -> list[Role]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,6 +23,7 @@ from bot.channels.dispatcher import DeliveryWorker
 from bot.channels.telegram import TelegramChannel
 from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import upgrade
+from bot.domain import invite
 from bot.domain.enums import Channel
 from bot.services import deliveries
 from bot.services.clock import Clock, SystemClock
@@ -126,3 +129,62 @@ class Runtime:
             await self.http.close()
         if self.engine is not None:
             await self.engine.dispose()
+
+
+# --- the embedded default: no messenger token ------------------------------------------
+
+CONTENT = Path(__file__).resolve().parent.parent / "content"
+SAMPLE_DOCUMENT = CONTENT / "quy-che-dan-chu.md"
+SAMPLE_ROSTER = CONTENT / "danh-sach-can-bo.csv"
+
+
+@dataclass
+class EmbeddedSeed:
+    document_id: int | None
+    campaign_id: int | None
+    invites: list[tuple[str, str]]  # (full name, code) for a few people to try with
+
+
+async def seed_embedded(sessions: async_sessionmaker[AsyncSession], clock: Clock, tz: str, *, try_people: int = 3) -> EmbeddedSeed:
+    """Fill an empty database with the sample regulation and staff list, open a
+    campaign from today, and give a few people fresh invite codes to try."""
+    from sqlalchemy import func, select
+
+    from bot.db.models import Campaign, Document, Staff
+    from bot.domain.enums import CampaignStatus
+    from bot.domain.roster import parse_table
+    from bot.services import campaigns, documents, roster
+    from bot.services.document_files import read_document
+    from bot.services.roster_files import read_table
+
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        document_id = await session.scalar(select(func.min(Document.id)))
+        if document_id is None:
+            outcome = await documents.import_document(
+                session, read_document(SAMPLE_DOCUMENT), now, source_name=SAMPLE_DOCUMENT.name, actor="system"
+            )
+            document_id = outcome.document.id
+        if not await session.scalar(select(func.count(Staff.id))):
+            await roster.import_roster(session, parse_table(read_table(SAMPLE_ROSTER)), now, actor="system")
+        campaign_id = await session.scalar(
+            select(Campaign.id).where(Campaign.status.in_([CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE]))
+        )
+        if campaign_id is None:
+            today = now.astimezone(ZoneInfo(tz)).date()
+            created = await campaigns.create_campaign(
+                session, document_id=document_id, decided_on=today, start_on=today, days=20, now=now, tz=tz,
+                actor="system",
+            )
+            campaign_id = created.campaign.id
+        people = (await session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id))).all()
+        invites: list[tuple[str, str]] = []
+        for person in people:
+            if len(invites) >= try_people:
+                break
+            if await roster.identities_of(session, person.id):
+                continue
+            code = invite.new_code()
+            person.invite_code_hash = invite.hash_code(code)
+            invites.append((person.full_name, code))
+    return EmbeddedSeed(document_id, campaign_id, invites)

@@ -23,7 +23,7 @@ from bot.domain import drip
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
 from bot.services import audit
 from bot.services.campaigns import calendar, plan_for, sync_members
-from bot.services.messages import Button, Message, attestation_message
+from bot.services.messages import Button, Message, attestation_message, document_title
 
 LEASE = dt.timedelta(seconds=60)
 HORIZON = dt.timedelta(minutes=2)  # rows are made this long before they are due
@@ -317,9 +317,10 @@ async def load_job(session: AsyncSession, delivery_id: int) -> Job | None:
     section = await session.get(Section, row.section_id) if row.section_id else None
     title, sections = None, 0
     if row.kind is DeliveryKind.ATTESTATION and row.campaign_id is not None:
-        title = await session.scalar(
-            select(Document.title).join(Campaign, Campaign.document_id == Document.id).where(Campaign.id == row.campaign_id)
+        document = await session.scalar(
+            select(Document).join(Campaign, Campaign.document_id == Document.id).where(Campaign.id == row.campaign_id)
         )
+        title = document_title(document)
         sections = int(
             await session.scalar(
                 select(func.count(Section.id))

@@ -19,7 +19,7 @@ from bot.domain.dates import format_date_vi, format_datetime_vi
 from bot.domain.enums import Channel, Role
 from bot.domain.texts import t
 from bot.services import conversation, counts, feedback, reading, registration
-from bot.services.messages import Button, Message, section_buttons
+from bot.services.messages import Button, Message, document_title, section_buttons
 from bot.services.registration import LinkStatus
 
 TOC_PAGE = 8
@@ -73,7 +73,7 @@ async def _after_link(session: AsyncSession, result: registration.LinkResult, wh
     if result.status is LinkStatus.LINKED and result.staff is not None:
         reply = Reply(wake=True).say(t("start.linked", name=result.staff.full_name), remove_keyboard=True)
         for item in await reading.progress(session, result.staff.id, now, tz):
-            reply.say(t("start.campaign", title=item.campaign.document.title, total=item.total,
+            reply.say(t("start.campaign", title=document_title(item.campaign.document), total=item.total,
                         end=format_date_vi(item.campaign.end_on)),
                       (Button(t("btn.next"), f"next:{item.campaign.id}"),),
                       (Button(t("btn.toc"), f"toc:{item.campaign.id}:0"),))
@@ -154,7 +154,7 @@ async def toc(session: AsyncSession, staff: Staff, campaign_id: int | None, page
         nav.append(Button(t("btn.next_page"), f"toc:{campaign.id}:{page + 1}"))
     if nav:
         rows.append(tuple(nav))
-    text = t("toc.head", title=campaign.document.title, page=page + 1, pages=pages,
+    text = t("toc.head", title=document_title(campaign.document), page=page + 1, pages=pages,
              confirmed=sum(e.confirmed for e in entries), total=len(entries))
     listing = "\n".join(f"{e.ordinal}. {_mark(e)} {e.heading}" for e in shown)
     return Reply().say(f"{text}\n\n{listing}", *rows)
@@ -194,7 +194,7 @@ async def my_progress(session: AsyncSession, staff: Staff, now: dt.datetime, tz:
         if item.confirmed >= item.total and not item.attested:
             buttons.insert(0, (Button(t("btn.attest"), f"attest:{item.campaign.id}"),))
         reply.say(
-            t("progress.line", title=item.campaign.document.title, received=item.received, total=item.total,
+            t("progress.line", title=document_title(item.campaign.document), received=item.received, total=item.total,
               confirmed=item.confirmed, days=item.days_left, end=format_date_vi(item.campaign.end_on), status=status),
             *buttons,
         )
@@ -213,7 +213,7 @@ async def feedback_begin(session: AsyncSession, staff: Staff, who: Who, campaign
         session, who.channel, who.user_id, "feedback",
         {"campaign_id": campaign_id, "ordinal": ordinal, "anonymous": anonymous}, now,
     )
-    where = section.heading if section else campaign.document.title
+    where = section.heading if section else document_title(campaign.document)
     key = "feedback.ask_anonymous" if anonymous else "feedback.ask"
     other = Button(t("btn.named") if anonymous else t("btn.anonymous"),
                    f"{'fb' if anonymous else 'fbanon'}:{campaign_id}:{ordinal or 0}")
@@ -270,7 +270,7 @@ async def report(session: AsyncSession, staff: Staff, now: dt.datetime) -> Reply
 
 def render_counts(data: counts.CampaignCounts) -> str:
     c = data.campaign
-    lines = [t("report.head", id=c.id, title=c.document.title, start=format_date_vi(c.start_on),
+    lines = [t("report.head", id=c.id, title=document_title(c.document), start=format_date_vi(c.start_on),
                end=format_date_vi(c.end_on), sections=data.sections)]
     for row in data.rows + [data.total]:
         name = row.department or t("report.total")

@@ -35,3 +35,10 @@ def section_buttons(campaign_id: int, ordinal: int, *, confirmed: bool = False) 
 
 def attestation_message(campaign_id: int, title: str, total: int) -> Message:
     return Message(t("attest.ask", title=title, total=total), ((Button(t("btn.attest"), f"attest:{campaign_id}"),),))
+
+
+def document_title(document: object) -> str:
+    """A document as people name it: "QUY CHẾ Thực hiện dân chủ …" (title and subtitle)."""
+    title = getattr(document, "title", "") or ""
+    subtitle = getattr(document, "subtitle", None)
+    return f"{title} {subtitle}" if subtitle else title

@@ -1,0 +1,50 @@
+"""The bot's own HTTP server: messenger webhooks and health (the dashboard and
+exports will live here too).
+
+A webhook call is checked (the secret header, compared in constant time),
+handed to the channel's update queue and answered at once: Telegram retries
+slow or failed calls, and the database makes a redelivered update harmless.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from telegram import Update
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_WEBHOOK_PATH = "/webhook/telegram"
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def build_app(runtime: Runtime, webhook_secret: str | None) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "channels": sorted(c.value for c in runtime.channels)})
+
+    async def telegram_webhook(request: web.Request) -> web.Response:
+        if runtime.telegram is None:
+            raise web.HTTPNotFound()
+        given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
+        if not webhook_secret or not hmac.compare_digest(given.encode(), webhook_secret.encode()):
+            raise web.HTTPForbidden()
+        try:
+            data = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise web.HTTPBadRequest() from None
+        application = runtime.telegram.application
+        update = Update.de_json(data, application.bot)
+        if update is not None:
+            await application.update_queue.put(update)
+        return web.json_response({"ok": True})
+
+    app.router.add_get("/health", health)
+    app.router.add_post(TELEGRAM_WEBHOOK_PATH, telegram_webhook)
+    return app
