@@ -535,5 +535,26 @@ def run_bot(ctx: click.Context, webhook: bool, sandbox_port: int) -> None:
     asyncio.run(serve(settings, webhook=webhook, sandbox_port=sandbox_port, say=click.echo))
 
 
+# --- simulate ----------------------------------------------------------------
+
+
+@main.command("simulate", help=t("cli.simulate.help"))
+@click.option("--staff", type=click.IntRange(1, 5000), default=200, show_default=True, help=t("cli.simulate.staff"))
+@click.option("--seed", type=int, default=1, show_default=True, help=t("cli.simulate.seed"))
+@click.option("--doc", "document", type=click.Path(path_type=Path, exists=True, dir_okay=False), help=t("cli.simulate.doc"))
+@click.option("--json", "as_json", is_flag=True, help=t("cli.opt.json"))
+def simulate_command(staff: int, seed: int, document: Path | None, as_json: bool) -> None:
+    from bot.simulate import simulate
+
+    try:
+        result = simulate(staff, seed, document)
+    except DocumentError as error:
+        raise ClerkError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        click.echo(t("cli.simulate.result", **result.as_dict()))
+
+
 def _roles(values: list[str]) -> list[Role]:
     return [Role(v) for v in values]

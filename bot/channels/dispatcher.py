@@ -104,19 +104,27 @@ class DeliveryWorker:
                     pass
 
     async def run_once(self) -> int:
-        """Claim one batch of due rows and send them. Returns how many were handled."""
+        """Claim one batch of due rows, send them, record the outcomes. Returns how many
+        rows were handled. The database sees three short transactions per batch; the
+        network calls happen outside any transaction."""
         now = self.ctx.clock.now()
         async with self.ctx.sessions() as session, session.begin():
             claimed = await deliveries.claim_due(session, now, self.batch, list(self.channels))
-        if not claimed:
-            return 0
+            targets = await deliveries.load_targets(session, claimed, list(self.channels)) if claimed else []
+        if not targets:
+            return len(claimed)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one(delivery_id: int) -> None:
+        async def one(target: deliveries.Target) -> deliveries.Result:
             async with gate:
-                await self._deliver(delivery_id)
+                return await self._send(target)
 
-        await asyncio.gather(*(one(i) for i in claimed))
+        results = await asyncio.gather(*(one(t) for t in targets))
+        async with self.ctx.sessions() as session, session.begin():
+            continuing = await deliveries.record_results(session, results, self.ctx.clock.now())
+        self._count(results)
+        if continuing:
+            self.wake()
         return len(claimed)
 
     async def drain(self, max_rounds: int = 10_000) -> int:
@@ -129,66 +137,47 @@ class DeliveryWorker:
             total += handled
         return total
 
-    async def _deliver(self, delivery_id: int) -> None:
-        now = self.ctx.clock.now()
-        async with self.ctx.sessions() as session, session.begin():
-            job = await deliveries.load_job(session, delivery_id)
-            if job is None:
-                return
-            identity = await deliveries.route(session, job.staff_id, list(self.channels))
-            if identity is None:
-                await deliveries.record_failed(session, delivery_id, "no reachable channel", blocked=True)
-                self.stats.blocked += 1
-                return
-            if job.channel is not None and job.chunk_index > 0 and job.channel != identity.channel:
-                identity = None  # a half-sent message stays on its channel
-                await deliveries.record_failed(session, delivery_id, "channel changed mid-message", blocked=True)
-                return
-            identity_id, channel, chat_id = identity.id, identity.channel, identity.chat_id
-        adapter = self.channels[channel]
+    async def _send(self, target: deliveries.Target) -> deliveries.Result:
+        """One network call, and what came of it (nothing is written here)."""
+        job = target.job
+        Result, Outcome = deliveries.Result, deliveries.Outcome
+        if target.channel is None or target.chat_id is None:
+            return Result(job.delivery_id, Outcome.BLOCKED, error="no reachable channel")
+        adapter = self.channels[target.channel]
         messages = adapter.render(job)
         if job.chunk_index >= len(messages):
-            async with self.ctx.sessions() as session, session.begin():
-                await deliveries.record_failed(session, delivery_id, "nothing to send")
-            return
-        await self.limiters[channel].acquire()
+            return Result(job.delivery_id, Outcome.FAILED, error="nothing to send")
+        await self.limiters[target.channel].acquire()
         try:
-            sent = await adapter.send(chat_id, messages[job.chunk_index])
+            sent = await adapter.send(target.chat_id, messages[job.chunk_index])
         except Unreachable as error:
-            async with self.ctx.sessions() as session, session.begin():
-                await deliveries.mark_unreachable(session, identity_id, str(error), self.ctx.clock.now())
-                await deliveries.record_failed(session, delivery_id, str(error), blocked=True)
-            self.stats.blocked += 1
-            return
+            return Result(job.delivery_id, Outcome.BLOCKED, error=str(error), unreachable_identity=target.identity_id)
         except RetryAfter as error:
-            self.limiters[channel].pause(error.seconds)
-            self.stats.rate_limited += 1
-            async with self.ctx.sessions() as session, session.begin():
-                await deliveries.record_retry_later(
-                    session, delivery_id, self.ctx.clock.now() + dt.timedelta(seconds=error.seconds), str(error),
-                    count_attempt=False,
-                )
-            return
+            self.limiters[target.channel].pause(error.seconds)
+            when = self.ctx.clock.now() + dt.timedelta(seconds=error.seconds)
+            return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when)
         except Transient as error:
-            self.stats.retried += 1
-            async with self.ctx.sessions() as session, session.begin():
-                await deliveries.record_retry_later(
-                    session, delivery_id, self.ctx.clock.now() + deliveries.backoff(job.attempts + 1), str(error),
-                    count_attempt=True,
-                )
-            return
+            when = self.ctx.clock.now() + deliveries.backoff(job.attempts + 1)
+            return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when, count_attempt=True)
         except Rejected as error:
-            log.warning("delivery %s refused by %s: %s", delivery_id, channel.value, error)
-            self.stats.failed += 1
-            async with self.ctx.sessions() as session, session.begin():
-                await deliveries.record_failed(session, delivery_id, str(error))
-            return
-        async with self.ctx.sessions() as session, session.begin():
-            await deliveries.record_chunk_sent(
-                session, delivery_id, self.ctx.clock.now(),
-                channel=channel, chat_id=chat_id, message_id=sent.message_id, chunk_count=len(messages),
-            )
-        self.stats.sent += 1
-        self.stats.by_channel[channel.value] = self.stats.by_channel.get(channel.value, 0) + 1
-        if job.chunk_index + 1 < len(messages):
-            self.wake()
+            log.warning("delivery %s refused by %s: %s", job.delivery_id, target.channel.value, error)
+            return Result(job.delivery_id, Outcome.FAILED, error=str(error))
+        return Result(
+            job.delivery_id, Outcome.SENT, channel=target.channel, chat_id=target.chat_id,
+            message_id=sent.message_id, chunk_count=len(messages),
+        )
+
+    def _count(self, results: list[deliveries.Result]) -> None:
+        for result in results:
+            if result.outcome is deliveries.Outcome.SENT:
+                self.stats.sent += 1
+                key = result.channel.value if result.channel else "?"
+                self.stats.by_channel[key] = self.stats.by_channel.get(key, 0) + 1
+            elif result.outcome is deliveries.Outcome.BLOCKED:
+                self.stats.blocked += 1
+            elif result.outcome is deliveries.Outcome.FAILED:
+                self.stats.failed += 1
+            elif result.count_attempt:
+                self.stats.retried += 1
+            else:
+                self.stats.rate_limited += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import Any
 
 import aiohttp
@@ -52,9 +53,15 @@ log = logging.getLogger(__name__)
 COMMANDS = ("start", "mucluc", "tiendo", "gopy", "baocao", "huongdan")
 
 
+@lru_cache(maxsize=2048)
+def _chunks(path: str, heading: str, body: str) -> tuple[str, ...]:
+    """Sections never change once imported: split each once, not once per person."""
+    return tuple(chunking.telegram_chunks(path, heading, body, limit=TELEGRAM_TEXT_LIMIT, last_reserve=TELEGRAM_LAST_RESERVE))
+
+
 def section_messages(campaign_id: int, path: str, heading: str, body: str, ordinal: int, *, confirmed: bool = False) -> list[Message]:
     """A section as Telegram messages: HTML chunks, the buttons on the last one."""
-    chunks = chunking.telegram_chunks(path, heading, body, limit=TELEGRAM_TEXT_LIMIT, last_reserve=TELEGRAM_LAST_RESERVE)
+    chunks = _chunks(path, heading, body)
     last = len(chunks) - 1
     return [
         Message(chunk, section_buttons(campaign_id, ordinal, confirmed=confirmed) if i == last else (), rendered=True)
@@ -81,6 +88,7 @@ class TelegramChannel:
 
     def __init__(self, token: str, base_url: str, ctx: BotContext, session: aiohttp.ClientSession | None = None) -> None:
         self.ctx = ctx
+        self.sent_messages = 0  # every message this bot sent successfully (deliveries and replies)
         self.application: Application = (
             ApplicationBuilder()
             .token(token)
@@ -121,6 +129,7 @@ class TelegramChannel:
             raise Rejected(error.message) from None
         except (tg_error.TimedOut, tg_error.NetworkError) as error:
             raise Transient(type(error).__name__) from None
+        self.sent_messages += 1
         return Sent(str(sent.message_id))
 
     # --- handlers ------------------------------------------------------------------------
@@ -288,6 +297,7 @@ class TelegramChannel:
             return
         for message in reply.messages:
             await chat.send_message(to_html(message.text), parse_mode=ParseMode.HTML, reply_markup=keyboard(message))
+            self.sent_messages += 1
         if reply.wake:
             self.ctx.wake()
 

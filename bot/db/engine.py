@@ -22,6 +22,10 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine for ``url`` with the settings each backend needs."""
     if is_sqlite(url):
+        # One connection: SQLite has one writer at a time anyway, and queueing for the
+        # connection in asyncio beats SQLite's busy-wait sleeps under concurrent handlers.
+        if "poolclass" not in kwargs:
+            kwargs.update(pool_size=1, max_overflow=0, pool_timeout=120)
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -207,6 +207,11 @@ CATALOGUE: dict[str, str] = {
     "run.mode.polling": "hỏi tin mới liên tục",
     "run.stopping": "Đang dừng: chờ các tin đang gửi hoàn tất…",
     "run.stopped": "Đã dừng.",
+    "cli.simulate.help": "Chạy thử trọn một đợt công khai 20 ngày trên đồng hồ giả (vài giây), với cán bộ ảo trên hộp cát: người xác nhận nhanh, người chậm, người đọc trước, người góp ý, người chặn bot, người không bao giờ trả lời. In số liệu đối chiếu giữa bot và hộp cát.\n\nVí dụ: congkhai simulate --staff 200 --seed 1 --json",
+    "cli.simulate.staff": "Số cán bộ ảo.",
+    "cli.simulate.seed": "Hạt giống ngẫu nhiên (cùng hạt giống, cùng kịch bản).",
+    "cli.simulate.doc": "Văn bản khác thay cho quy chế mẫu.",
+    "cli.simulate.result": "{staff} cán bộ, {sections} mục: bot gửi {bot_sent} tin, hộp cát nhận {sandbox_received}; trùng {duplicates}, thất lạc {lost}; {confirmed} người xác nhận toàn văn, {unreachable} không liên lạc được, {feedback} góp ý; {seconds} giây.",
     # --- roster (the clerk's staff list) -------------------------------------
     "roster.phone_foreign": "“{value}” không phải số điện thoại Việt Nam (+84)",
     "roster.phone_invalid": "“{value}” không phải số điện thoại hợp lệ (ví dụ 0912 345 678)",

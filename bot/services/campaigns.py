@@ -26,6 +26,7 @@ from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.text import fold
 from bot.domain.texts import t
 from bot.services import audit
+from bot.services.documents import SectionView
 
 
 class CampaignRejected(Exception):
@@ -163,7 +164,7 @@ async def snapshot_members(session: AsyncSession, campaign: Campaign, now: dt.da
     return len(staff_ids)
 
 
-def section_sizes(sections: Sequence[Section]) -> list[tuple[int, int]]:
+def section_sizes(sections: Sequence[Section] | Sequence[SectionView]) -> list[tuple[int, int]]:
     """(ordinal, Telegram messages) per section: the reading load the drip balances."""
     return [
         (
@@ -181,7 +182,7 @@ def section_sizes(sections: Sequence[Section]) -> list[tuple[int, int]]:
 _PLANS: dict[tuple[Any, ...], drip.DripPlan] = {}
 
 
-def plan_for(campaign: Campaign, sections: Sequence[Section], tz: str) -> drip.DripPlan:
+def plan_for(campaign: Campaign, sections: Sequence[Section] | Sequence[SectionView], tz: str) -> drip.DripPlan:
     """The campaign's drip plan (memoised: the tick asks for it often)."""
     key = (
         campaign.id, campaign.document_id, campaign.start_on, campaign.end_on,

@@ -9,6 +9,7 @@ restart resumes where the rows say.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from bot.domain import drip
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
 from bot.services import audit
 from bot.services.campaigns import calendar, plan_for, sync_members
+from bot.services.documents import SectionView, sections_of
 from bot.services.messages import Button, Message, attestation_message, document_title
 
 LEASE = dt.timedelta(seconds=60)
@@ -49,7 +51,6 @@ async def tick(session: AsyncSession, now: dt.datetime, tz: str) -> TickReport:
         await session.scalars(
             select(Campaign)
             .where(Campaign.status.in_([CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE]))
-            .options(selectinload(Campaign.document).selectinload(Document.sections))
         )
     ).all()
     for campaign in campaigns:
@@ -118,9 +119,19 @@ async def reachable_members(session: AsyncSession, campaign: Campaign) -> tuple[
     return clocks, len(members)
 
 
+_DUES: dict[tuple[int, MemberClock, int], dict[int, dt.datetime]] = {}
+
+
 def personal_due(plan: drip.DripPlan, member: MemberClock, audience: int, opened_at: dt.datetime) -> dict[int, dt.datetime]:
     """When each section is due for one person: the common plan shifted by their
     place in the audience, or a catch-up plan if they came after the first section."""
+    key = (id(plan), member, audience)
+    if key not in _DUES:
+        _DUES[key] = _personal_due(plan, member, audience, opened_at)
+    return _DUES[key]
+
+
+def _personal_due(plan: drip.DripPlan, member: MemberClock, audience: int, opened_at: dt.datetime) -> dict[int, dt.datetime]:
     first_due = plan.items[0].due_utc if plan.items else opened_at
     if member.starts_at <= first_due:
         spread = plan.stagger_budget.total_seconds() / 60
@@ -138,13 +149,26 @@ def _catch_up(plan: drip.DripPlan, joined: dt.datetime) -> dict[int, dt.datetime
     return _CATCH_UPS[key]
 
 
+_WATERMARKS: dict[tuple[str, int], tuple[tuple[MemberClock, ...], dt.datetime]] = {}
+FAR = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
 async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.datetime, tz: str) -> int:
-    """Make the delivery rows whose time has come (idempotent: existing rows stay)."""
-    sections = {s.ordinal: s for s in campaign.document.sections}
-    plan = plan_for(campaign, campaign.document.sections, tz)
+    """Make the delivery rows whose time has come (idempotent: existing rows stay).
+
+    The tick runs every few seconds; a watermark (the next due time, for this
+    audience) lets it skip the work until something can be due."""
     members, audience = await reachable_members(session, campaign)
     if not members:
         return 0
+    key = (str(session.bind.url) if session.bind is not None else "", campaign.id)
+    signature = tuple(members)
+    known = _WATERMARKS.get(key)
+    if known is not None and known[0] == signature and now + HORIZON < known[1]:
+        return 0
+    views = await sections_of(session, campaign.document_id)
+    sections = {s.ordinal: s for s in views}
+    plan = plan_for(campaign, views, tz)
     source = campaign_source(campaign.id)
     existing = set(
         (
@@ -156,14 +180,20 @@ async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.
         ).all()
     )
     rows: list[dict[str, Any]] = []
+    next_due = FAR
     for member in members:
         for ordinal, due in personal_due(plan, member, audience, campaign.starts_at).items():
-            if due <= now + HORIZON and (member.staff_id, ordinal) not in existing:
+            if (member.staff_id, ordinal) in existing:
+                continue
+            if due <= now + HORIZON:
                 rows.append(_section_row(campaign, member.staff_id, sections[ordinal], max(due, now - HORIZON), now))
+            else:
+                next_due = min(next_due, due)
+    _WATERMARKS[key] = (signature, next_due)
     return await insert_ignoring_duplicates(session, Delivery, rows)
 
 
-def _section_row(campaign: Campaign, staff_id: int, section: Section, due: dt.datetime, now: dt.datetime) -> dict[str, Any]:
+def _section_row(campaign: Campaign, staff_id: int, section: SectionView, due: dt.datetime, now: dt.datetime) -> dict[str, Any]:
     return {
         "source": campaign_source(campaign.id),
         "kind": DeliveryKind.SECTION,
@@ -180,7 +210,7 @@ def _section_row(campaign: Campaign, staff_id: int, section: Section, due: dt.da
 
 
 async def queue_section_now(
-    session: AsyncSession, campaign: Campaign, staff_id: int, section: Section, now: dt.datetime
+    session: AsyncSession, campaign: Campaign, staff_id: int, section: SectionView, now: dt.datetime
 ) -> bool:
     """Send one section to one person now (read ahead / on demand). False when it
     was already sent or on its way: the drip never sends it a second time."""
@@ -294,7 +324,7 @@ class Job:
     attempts: int
     channel: Channel | None
     chat_id: str | None
-    section: Section | None
+    section: SectionView | None
     message: Message | None  # what to say, for everything but a section
 
 
@@ -310,25 +340,67 @@ def _message_of(row: Delivery, title: str | None, sections: int) -> Message | No
     return Message(payload.get("text", ""), buttons)
 
 
-async def load_job(session: AsyncSession, delivery_id: int) -> Job | None:
-    row = await session.get(Delivery, delivery_id)
-    if row is None or row.status is not DeliveryStatus.PENDING:
-        return None
-    section = await session.get(Section, row.section_id) if row.section_id else None
-    title, sections = None, 0
-    if row.kind is DeliveryKind.ATTESTATION and row.campaign_id is not None:
-        document = await session.scalar(
-            select(Document).join(Campaign, Campaign.document_id == Document.id).where(Campaign.id == row.campaign_id)
+@dataclass(frozen=True)
+class Target:
+    """Where a claimed row goes: the identity, or None when the person has no reachable one."""
+
+    job: Job
+    identity_id: int | None
+    channel: Channel | None
+    chat_id: str | None
+
+
+async def load_targets(session: AsyncSession, ids: Sequence[int], available: Sequence[Channel]) -> list[Target]:
+    """The claimed rows with what it takes to render and send them, in a few queries."""
+    rows = (
+        await session.scalars(
+            select(Delivery).where(Delivery.id.in_(list(ids)), Delivery.status == DeliveryStatus.PENDING)
         )
-        title = document_title(document)
-        sections = int(
-            await session.scalar(
-                select(func.count(Section.id))
-                .join(Campaign, Campaign.document_id == Section.document_id)
-                .where(Campaign.id == row.campaign_id)
+    ).all()
+    campaign_docs = dict(
+        (
+            await session.execute(
+                select(Campaign.id, Campaign.document_id).where(
+                    Campaign.id.in_({r.campaign_id for r in rows if r.campaign_id is not None})
+                )
             )
-            or 0
+        ).all()
+    )
+    staff_ids = {r.staff_id for r in rows}
+    people = {
+        s.id: s for s in (await session.scalars(select(Staff).where(Staff.id.in_(staff_ids)))).all()
+    }
+    identities: dict[int, list[ChannelIdentity]] = {}
+    for identity in (
+        await session.scalars(
+            select(ChannelIdentity).where(
+                ChannelIdentity.staff_id.in_(staff_ids), ChannelIdentity.reachable.is_(True)
+            )
         )
+    ).all():
+        identities.setdefault(identity.staff_id, []).append(identity)
+    targets = []
+    for row in rows:
+        job = await _job(session, row, campaign_docs.get(row.campaign_id or 0))
+        identity = _route(people.get(row.staff_id), identities.get(row.staff_id, []), available)
+        if identity is not None and row.chunk_index > 0 and row.channel not in (None, identity.channel):
+            identity = None  # a half-sent message stays on its channel
+        targets.append(
+            Target(job, identity.id if identity else None, identity.channel if identity else None,
+                   identity.chat_id if identity else None)
+        )
+    return targets
+
+
+async def _job(session: AsyncSession, row: Delivery, document_id: int | None) -> Job:
+    section = None
+    title, count = None, 0
+    if document_id is not None:
+        views = await sections_of(session, document_id)
+        section = next((v for v in views if v.id == row.section_id), None)
+        if row.kind is DeliveryKind.ATTESTATION:
+            title = document_title(await session.get(Document, document_id))
+            count = len(views)
     return Job(
         delivery_id=row.id,
         kind=row.kind,
@@ -341,23 +413,15 @@ async def load_job(session: AsyncSession, delivery_id: int) -> Job | None:
         channel=row.channel,
         chat_id=row.chat_id,
         section=section,
-        message=_message_of(row, title, sections),
+        message=_message_of(row, title, count),
     )
 
 
-async def route(session: AsyncSession, staff_id: int, available: Sequence[Channel]) -> ChannelIdentity | None:
+def _route(staff: Staff | None, identities: list[ChannelIdentity], available: Sequence[Channel]) -> ChannelIdentity | None:
     """The identity a message goes to: the person's chosen channel, else the one they
     used last, else any; reachable ones only, and only on channels this process runs."""
-    staff = await session.get(Staff, staff_id)
     if staff is None or not staff.active:
         return None
-    identities = (
-        await session.scalars(
-            select(ChannelIdentity).where(
-                ChannelIdentity.staff_id == staff_id, ChannelIdentity.reachable.is_(True)
-            )
-        )
-    ).all()
     usable = [i for i in identities if i.channel in available]
     for wanted in (staff.preferred_channel, staff.last_channel):
         for identity in usable:
@@ -366,58 +430,66 @@ async def route(session: AsyncSession, staff_id: int, available: Sequence[Channe
     return usable[0] if usable else None
 
 
-async def record_chunk_sent(
-    session: AsyncSession,
-    delivery_id: int,
-    now: dt.datetime,
-    *,
-    channel: Channel,
-    chat_id: str,
-    message_id: str,
-    chunk_count: int,
-) -> bool:
-    """One chunk went out. Returns True when the whole message has now been sent."""
-    row = await session.get(Delivery, delivery_id)
-    assert row is not None
-    row.channel = channel
-    row.chat_id = chat_id
-    row.chunk_count = chunk_count
-    row.chunk_index += 1
-    row.external_message_id = message_id
-    row.last_error = None
-    row.claimed_until = None
-    if row.chunk_index >= chunk_count:
-        row.status = DeliveryStatus.SENT
-        row.sent_at = now
-        return True
-    row.due_at = now + CHUNK_SPACING
-    return False
+class Outcome(str, enum.Enum):
+    SENT = "sent"  # one chunk went out
+    RETRY = "retry"  # try again at ``retry_at``
+    FAILED = "failed"
+    BLOCKED = "blocked"  # the person cannot be reached (no identity, or 403)
 
 
-async def record_retry_later(session: AsyncSession, delivery_id: int, when: dt.datetime, error: str, *, count_attempt: bool) -> None:
-    row = await session.get(Delivery, delivery_id)
-    assert row is not None
-    row.claimed_until = None
-    row.due_at = when
-    row.last_error = error[:500]
-    if count_attempt:
-        row.attempts += 1
-        if row.attempts >= MAX_ATTEMPTS:
-            row.status = DeliveryStatus.FAILED
+@dataclass(frozen=True)
+class Result:
+    delivery_id: int
+    outcome: Outcome
+    channel: Channel | None = None
+    chat_id: str | None = None
+    message_id: str | None = None
+    chunk_count: int = 0
+    error: str | None = None
+    retry_at: dt.datetime | None = None
+    count_attempt: bool = False
+    unreachable_identity: int | None = None
 
 
-async def record_failed(session: AsyncSession, delivery_id: int, error: str, *, blocked: bool = False) -> None:
-    row = await session.get(Delivery, delivery_id)
-    assert row is not None
-    row.claimed_until = None
-    row.status = DeliveryStatus.BLOCKED if blocked else DeliveryStatus.FAILED
-    row.last_error = error[:500]
+async def record_results(session: AsyncSession, results: Sequence[Result], now: dt.datetime) -> list[int]:
+    """Write a batch of outcomes in one transaction. Returns the ids of rows that still
+    have chunks to send (due a second later, for the per-chat spacing)."""
+    rows = {
+        r.id: r for r in (await session.scalars(select(Delivery).where(Delivery.id.in_([x.delivery_id for x in results])))).all()
+    }
+    continuing: list[int] = []
+    for result in results:
+        row = rows[result.delivery_id]
+        row.claimed_until = None
+        if result.outcome is Outcome.SENT:
+            row.channel, row.chat_id, row.chunk_count = result.channel, result.chat_id, result.chunk_count
+            row.chunk_index += 1
+            row.external_message_id = result.message_id
+            row.last_error = None
+            if row.chunk_index >= result.chunk_count:
+                row.status, row.sent_at = DeliveryStatus.SENT, now
+            else:
+                row.due_at = now + CHUNK_SPACING
+                continuing.append(row.id)
+        elif result.outcome is Outcome.RETRY:
+            row.due_at = result.retry_at or now
+            row.last_error = (result.error or "")[:500]
+            if result.count_attempt:
+                row.attempts += 1
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.status = DeliveryStatus.FAILED
+        else:
+            row.status = DeliveryStatus.BLOCKED if result.outcome is Outcome.BLOCKED else DeliveryStatus.FAILED
+            row.last_error = (result.error or "")[:500]
+        if result.unreachable_identity is not None:
+            await mark_unreachable(session, result.unreachable_identity, result.error or "", now)
+    return continuing
 
 
 async def mark_unreachable(session: AsyncSession, identity_id: int, reason: str, now: dt.datetime) -> None:
     """403: the person blocked the bot or is gone. Stop sending there until they write again."""
     identity = await session.get(ChannelIdentity, identity_id)
-    if identity is None:
+    if identity is None or not identity.reachable:
         return
     identity.reachable = False
     identity.unreachable_reason = reason[:200]

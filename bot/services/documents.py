@@ -138,3 +138,31 @@ def parsed_to_json(parsed: ParsedDocument) -> dict[str, Any]:
             for s in parsed.sections
         ],
     }
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """A section as the conversation reads it (immutable: a changed document is a new version)."""
+
+    id: int
+    document_id: int
+    ordinal: int
+    path: str
+    heading: str
+    body: str
+
+
+_SECTIONS: dict[tuple[str, int], tuple[SectionView, ...]] = {}
+
+
+async def sections_of(session: AsyncSession, document_id: int) -> tuple[SectionView, ...]:
+    """The sections of a document, in order. Cached per database: sections never
+    change once imported, and every update of the conversation asks for them."""
+    key = (str(session.bind.url) if session.bind is not None else "", document_id)
+    cached = _SECTIONS.get(key)
+    if cached is None:
+        rows = await session.scalars(select(Section).where(Section.document_id == document_id).order_by(Section.ordinal))
+        cached = tuple(SectionView(s.id, s.document_id, s.ordinal, s.path, s.heading, s.body) for s in rows)
+        if cached:
+            _SECTIONS[key] = cached
+    return cached

@@ -54,7 +54,7 @@ async def submit(
         raise FeedbackRefused("empty")
     if len(text) > MAX_LENGTH:
         raise FeedbackRefused("too_long")
-    section = section_of(campaign, ordinal) if ordinal else None
+    section = await section_of(session, campaign, ordinal) if ordinal else None
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     feedback = Feedback(
         campaign_id=campaign.id,

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Section, Staff
+from bot.db.models import Staff
+from bot.services.documents import SectionView
 from bot.domain.dates import format_date_vi, format_datetime_vi
 from bot.domain.enums import Channel, Role
 from bot.domain.texts import t
@@ -169,7 +170,7 @@ def _toc_label(entry: reading.TocEntry) -> str:
     return label if len(label) <= 60 else label[:59] + "…"
 
 
-async def read(session: AsyncSession, staff: Staff, campaign_id: int, ordinal: int, now: dt.datetime) -> tuple[Reply, Section | None]:
+async def read(session: AsyncSession, staff: Staff, campaign_id: int, ordinal: int, now: dt.datetime) -> tuple[Reply, SectionView | None]:
     """Open one section. A section not yet sent becomes the person's copy (the drip
     then skips it); one already received is shown again by the channel at once."""
     status, section = await reading.read_section(session, staff.id, campaign_id, ordinal, now)
@@ -208,7 +209,7 @@ async def feedback_begin(session: AsyncSession, staff: Staff, who: Who, campaign
     campaign = await reading.member_campaign(session, staff.id, campaign_id)
     if campaign is None:
         return Reply(toast=t("ack.closed"))
-    section = reading.section_of(campaign, ordinal) if ordinal else None
+    section = await reading.section_of(session, campaign, ordinal) if ordinal else None
     await conversation.expect(
         session, who.channel, who.user_id, "feedback",
         {"campaign_id": campaign_id, "ordinal": ordinal, "anonymous": anonymous}, now,
@@ -256,13 +257,7 @@ async def report(session: AsyncSession, staff: Staff, now: dt.datetime) -> Reply
         return Reply().say(t("report.none"))
     reply = Reply()
     for campaign in active:
-        loaded = await reading.member_campaigns(session, staff.id)
-        sections = next((len(c.document.sections) for c in loaded if c.id == campaign.id), None)
-        if sections is None:
-            from bot.services.campaigns import load_campaign
-
-            full = await load_campaign(session, campaign.id)
-            sections = len(full.document.sections) if full else 0
+        sections = len(await reading.sections(session, campaign))
         data = await counts.campaign_counts(session, campaign, sections)
         reply.say(render_counts(data))
     return reply

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from bot.db.models import Ack, Campaign, CampaignMember, Delivery, Document, Section
+from bot.db.models import Ack, Campaign, CampaignMember, Delivery
 from bot.db.queries import insert_ignoring_duplicates
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
 from bot.services import deliveries
+from bot.services.documents import SectionView, sections_of
 
 ATTESTATION_ITEM = 0
 
@@ -36,7 +37,7 @@ async def member_campaigns(session: AsyncSession, staff_id: int, *, include_clos
                     CampaignMember.removed_at.is_(None),
                     Campaign.status.in_(statuses),
                 )
-                .options(selectinload(Campaign.document).selectinload(Document.sections))
+                .options(selectinload(Campaign.document))
                 .order_by(Campaign.id.desc())
             )
         ).all()
@@ -44,15 +45,26 @@ async def member_campaigns(session: AsyncSession, staff_id: int, *, include_clos
 
 
 async def member_campaign(session: AsyncSession, staff_id: int, campaign_id: int) -> Campaign | None:
-    """The campaign if this person may read it now (member, window open)."""
-    for campaign in await member_campaigns(session, staff_id):
-        if campaign.id == campaign_id:
-            return campaign
-    return None
+    """The campaign if this person may read it now (member, window open), in one query."""
+    return await session.scalar(
+        select(Campaign)
+        .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
+        .where(
+            Campaign.id == campaign_id,
+            Campaign.status == CampaignStatus.ACTIVE,
+            CampaignMember.staff_id == staff_id,
+            CampaignMember.removed_at.is_(None),
+        )
+        .options(joinedload(Campaign.document))
+    )
 
 
-def section_of(campaign: Campaign, ordinal: int) -> Section | None:
-    for section in campaign.document.sections:
+async def sections(session: AsyncSession, campaign: Campaign) -> tuple[SectionView, ...]:
+    return await sections_of(session, campaign.document_id)
+
+
+async def section_of(session: AsyncSession, campaign: Campaign, ordinal: int) -> SectionView | None:
+    for section in await sections(session, campaign):
         if section.ordinal == ordinal:
             return section
     return None
@@ -79,7 +91,7 @@ async def confirm_section(
     """Store "Đã đọc" for one section. When it completes the document, queue the request
     for the final attestation."""
     campaign = await member_campaign(session, staff_id, campaign_id)
-    section = section_of(campaign, ordinal) if campaign else None
+    section = await section_of(session, campaign, ordinal) if campaign else None
     if campaign is None or section is None:
         return AckResult(AckStatus.CLOSED)
     inserted = await insert_ignoring_duplicates(
@@ -91,7 +103,7 @@ async def confirm_section(
         select(Ack.at).where(Ack.campaign_id == campaign.id, Ack.staff_id == staff_id, Ack.item == ordinal)
     )
     confirmed = await _confirmed_sections(session, campaign.id, staff_id)
-    total = len(campaign.document.sections)
+    total = len(await sections(session, campaign))
     queued = False
     if inserted and confirmed >= total:
         queued = await _queue_attestation(session, campaign, staff_id, now)
@@ -138,7 +150,7 @@ async def attest(session: AsyncSession, staff_id: int, campaign_id: int, via: Ch
     at = await session.scalar(
         select(Ack.at).where(Ack.campaign_id == campaign.id, Ack.staff_id == staff_id, Ack.item == ATTESTATION_ITEM)
     )
-    total = len(campaign.document.sections)
+    total = len(await sections(session, campaign))
     confirmed = await _confirmed_sections(session, campaign.id, staff_id)
     return AckResult(AckStatus.NEW if inserted else AckStatus.AGAIN, at, confirmed, total)
 
@@ -152,7 +164,7 @@ class NextStatus(str, enum.Enum):
 @dataclass(frozen=True)
 class NextResult:
     status: NextStatus
-    section: Section | None = None
+    section: SectionView | None = None
 
 
 async def read_next(session: AsyncSession, staff_id: int, campaign_id: int | None, now: dt.datetime) -> NextResult:
@@ -174,7 +186,7 @@ async def read_next(session: AsyncSession, staff_id: int, campaign_id: int | Non
             )
         ).all()
     )
-    for section in campaign.document.sections:
+    for section in await sections(session, campaign):
         if section.ordinal not in sent_or_sending:
             await deliveries.queue_section_now(session, campaign, staff_id, section, now)
             return NextResult(NextStatus.QUEUED, section)
@@ -195,7 +207,7 @@ async def table_of_contents(session: AsyncSession, campaign: Campaign, staff_id:
     confirmed = await _acked(session, campaign.id, staff_id)
     return [
         TocEntry(s.ordinal, s.path, s.heading, s.ordinal in received, s.ordinal in confirmed)
-        for s in campaign.document.sections
+        for s in await sections(session, campaign)
     ]
 
 
@@ -224,10 +236,10 @@ class ReadStatus(str, enum.Enum):
 
 async def read_section(
     session: AsyncSession, staff_id: int, campaign_id: int, ordinal: int, now: dt.datetime
-) -> tuple[ReadStatus, Section | None]:
+) -> tuple[ReadStatus, SectionView | None]:
     """Read any section on demand, for the whole window."""
     campaign = await member_campaign(session, staff_id, campaign_id)
-    section = section_of(campaign, ordinal) if campaign else None
+    section = await section_of(session, campaign, ordinal) if campaign else None
     if campaign is None or section is None:
         return ReadStatus.NOT_FOUND, None
     if await deliveries.queue_section_now(session, campaign, staff_id, section, now):
@@ -254,7 +266,7 @@ async def progress(session: AsyncSession, staff_id: int, now: dt.datetime, tz: s
     for campaign in await member_campaigns(session, staff_id):
         received = await _items(session, campaign.id, staff_id, sent_only=True)
         acked = await _acked(session, campaign.id, staff_id)
-        ordinals = [s.ordinal for s in campaign.document.sections]
+        ordinals = [s.ordinal for s in await sections(session, campaign)]
         result.append(
             Progress(
                 campaign=campaign,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.db.models import AuditEvent, ChannelIdentity, Staff
 from bot.domain import invite
@@ -23,6 +22,7 @@ from bot.domain.roster import PhoneError, normalise_phone
 from bot.services import audit
 
 MAX_FAILED_LINKS_PER_HOUR = 5
+TOUCH_EVERY = dt.timedelta(minutes=10)  # how stale "last seen" may get before it is written again
 
 
 class LinkStatus(str, enum.Enum):
@@ -51,7 +51,6 @@ async def identify(session: AsyncSession, channel: Channel, external_user_id: st
             ChannelIdentity.external_user_id == external_user_id,
             Staff.active.is_(True),
         )
-        .options(selectinload(Staff.department))
     )
 
 
@@ -67,11 +66,12 @@ async def touch(
     )
     if identity is None:
         return
-    identity.last_seen_at = now
-    identity.reachable = True
-    identity.unreachable_reason = None
+    if not identity.reachable or identity.last_seen_at is None or now - identity.last_seen_at > TOUCH_EVERY:
+        identity.last_seen_at = now
+        identity.reachable = True
+        identity.unreachable_reason = None
     staff = await session.get(Staff, identity.staff_id)
-    if staff is not None:
+    if staff is not None and staff.last_channel != channel:
         staff.last_channel = channel
 
 
