@@ -23,7 +23,7 @@ from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.domain import legal
 from bot.domain.dates import format_date_vi, parse_date
-from bot.domain.drip import DripError, SendWindow, table_header
+from bot.domain.drip import SendWindow, table_header
 from bot.domain.enums import CampaignKind, CampaignStatus, Role
 from bot.domain.document import DocumentError
 from bot.domain.invite import deep_link, display_code
@@ -318,7 +318,10 @@ def doc_show(ctx: click.Context, document_id: int, ordinal: int | None, as_json:
         if not chosen:
             raise ClerkError(t("cli.doc.no_section", id=document_id, ordinal=ordinal, count=len(sections)))
         _, path, heading, body = chosen[0]
-        click.echo(f"{path}\n{heading}\n\n{body}")
+        if as_json:
+            click.echo(json.dumps({"ordinal": ordinal, "path": path, "heading": heading, "markdown": body}, ensure_ascii=False))
+        else:
+            click.echo(f"{path}\n{heading}\n\n{body}")
         return
     if as_json:
         data = {
@@ -385,11 +388,14 @@ def _date(value: str) -> dt.date:
 
 
 def _window(value: str) -> SendWindow:
+    """``08:00-10:30``: inside working hours (06:00–18:00), start before end."""
     try:
         start, end = (dt.time.fromisoformat(part.strip()) for part in value.split("-"))
-        return SendWindow(start, end)
-    except (ValueError, DripError) as error:
-        raise click.BadParameter(t("cli.campaign.bad_window", value=value, reason=str(error))) from None
+    except ValueError:
+        raise click.BadParameter(t("cli.campaign.bad_window", value=value)) from None
+    if start < dt.time(6) or end > dt.time(18) or start >= end:
+        raise click.BadParameter(t("cli.campaign.bad_window", value=value))
+    return SendWindow(start, end)
 
 
 def split_audience(values: tuple[str, ...]) -> Audience:
@@ -416,7 +422,7 @@ def split_audience(values: tuple[str, ...]) -> Audience:
 @click.option("--kind", type=click.Choice([k.value for k in CampaignKind]), default=CampaignKind.DISCLOSURE.value, show_default=True, help=t("cli.campaign.opt.kind"))
 @click.option("--audience", multiple=True, help=t("cli.campaign.opt.audience"))
 @click.option("--send-window", default="08:00-10:30", show_default=True, help=t("cli.campaign.opt.window"))
-@click.option("--reminder-days", type=int, default=3, show_default=True, help=t("cli.campaign.opt.reminder_days"))
+@click.option("--reminder-days", type=click.IntRange(0, 15), default=3, show_default=True, help=t("cli.campaign.opt.reminder_days"))
 @click.option("--force", is_flag=True, help=t("cli.campaign.opt.force"))
 @click.option("--json", "as_json", is_flag=True, help=t("cli.opt.json"))
 @click.pass_context

@@ -68,8 +68,8 @@ class Person:
     blocks_at: dt.datetime | None = None
     comments_at: dt.datetime | None = None
     anonymous: bool = False
-    seen: dict[int, dt.datetime] = field(default_factory=dict)  # message id -> when it arrived
-    done: set[int] = field(default_factory=set)  # message ids pressed
+    read_up_to: int = 0  # messages of the chat already looked at
+    pending: list[tuple[ChatMessage, dt.datetime]] = field(default_factory=list)  # to confirm, since when
     blocked: bool = False
 
 
@@ -201,30 +201,34 @@ class Simulation:
             if person.kind is Kind.SILENT:
                 return
             chat = await self.sandbox.read_chat(person.user.id)
-            for message in chat:
-                person.seen.setdefault(message.message_id, now)
-            for message in chat:
-                await self._maybe_press(person, message, now)
+            for message in chat[person.read_up_to :]:
+                if any(b["text"] in ("✅ Đã đọc", "✅ Tôi đã đọc toàn văn") for b in message.buttons):
+                    person.pending.append((message, now))
+            person.read_up_to = len(chat)
+            waiting = []
+            for message, since in person.pending:
+                if not await self._maybe_press(person, message, since, now):
+                    waiting.append((message, since))
+            person.pending = waiting
             if person.comments_at is not None and person.comments_at <= now:
                 person.comments_at = None
                 await self._comment(person, chat)
 
-    async def _maybe_press(self, person: Person, message: ChatMessage, now: dt.datetime) -> None:
-        if message.message_id in person.done or message.deleted:
-            return
+    async def _maybe_press(self, person: Person, message: ChatMessage, since: dt.datetime, now: dt.datetime) -> bool:
+        """Confirm a message once this person's reading time has passed. True when done."""
+        wait = {Kind.SLOW: dt.timedelta(days=1), Kind.BLOCKER: dt.timedelta(hours=2)}.get(person.kind, dt.timedelta())
+        if now - since < wait:
+            return False
         labels = {b["text"]: b["callback_data"] for b in message.buttons}
-        wait = {Kind.SLOW: dt.timedelta(days=self.rng.choice([1, 2])), Kind.BLOCKER: dt.timedelta(hours=2)}.get(person.kind, dt.timedelta())
-        if now - person.seen[message.message_id] < wait:
-            return
         action = labels.get("✅ Đã đọc") or labels.get("✅ Tôi đã đọc toàn văn")
         if action is None:
-            return
-        person.done.add(message.message_id)
+            return True
         record = await self.sandbox.press_button(person.user.id, message.message_id, action)  # type: ignore[union-attr]
         await self.sandbox.wait_for_answer(record.id, timeout=20)
         if person.kind is Kind.AHEAD and "Đọc tiếp ▶" in labels and self.rng.random() < 0.3:
             record = await self.sandbox.press_button(person.user.id, message.message_id, labels["Đọc tiếp ▶"])  # type: ignore[union-attr]
             await self.sandbox.wait_for_answer(record.id, timeout=20)
+        return True
 
     async def _comment(self, person: Person, chat: list[ChatMessage]) -> None:
         target = next((m for m in reversed(chat) if any(b["text"] == "💬 Góp ý" for b in m.buttons)), None)

@@ -131,7 +131,7 @@ class Document(Base):
     # Identifies "the same document" across versions (number, or title when unnumbered).
     key: Mapped[str] = mapped_column(String(300), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    title: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(Text)
     subtitle: Mapped[str | None] = mapped_column(Text)
     number: Mapped[str | None] = mapped_column(String(100))
     issuer: Mapped[str | None] = mapped_column(String(300))
@@ -157,7 +157,7 @@ class Section(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id", ondelete="CASCADE"))
     ordinal: Mapped[int] = mapped_column(Integer)
-    path: Mapped[str] = mapped_column(String(500))
+    path: Mapped[str] = mapped_column(Text)
     heading: Mapped[str] = mapped_column(Text)
     # Light Markdown (paragraphs, "- " items, **bold**, *italic*), rendered per channel.
     body: Mapped[str] = mapped_column(Text)

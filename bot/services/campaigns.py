@@ -14,19 +14,23 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.db.models import Campaign, CampaignMember, Delivery, Department, Document, Section, Staff
 from bot.domain import chunking, drip, legal
 from bot.domain.calendar import WorkCalendar
+from bot.domain.dates import format_date_vi
 from bot.domain.enums import CampaignKind, CampaignStatus, DeliveryStatus, Role
 from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.text import fold
 from bot.domain.texts import t
 from bot.services import audit
 from bot.services.documents import SectionView
+
+
+MAX_WINDOW_DAYS = 366  # a year: anything longer is a typo
 
 
 class CampaignRejected(Exception):
@@ -109,6 +113,8 @@ async def create_campaign(
     if not document.sections:
         raise CampaignRejected([t("campaign.empty_document", id=document_id)])
     cal = calendar()
+    if days > MAX_WINDOW_DAYS:
+        raise CampaignRejected([t("campaign.window_too_long", days=days, limit=MAX_WINDOW_DAYS)])
     try:
         end_on = legal.window_end(start_on, days, kind)
     except legal.WindowError as error:
@@ -119,7 +125,7 @@ async def create_campaign(
         raise CampaignRejected(stopping)
     local_today = now.astimezone(_zone(tz)).date()
     if start_on < local_today:
-        raise CampaignRejected([t("campaign.start_in_past", start=start_on.isoformat())])
+        raise CampaignRejected([t("campaign.start_in_past", start=format_date_vi(start_on))])
     department_ids = await resolve_departments(session, audience.departments)
     starts_at, ends_at = legal.window_bounds_utc(start_on, end_on, tz)
     campaign = Campaign(

@@ -23,13 +23,17 @@ from bot.domain.text import fold
 from bot.services import audit
 
 
-def document_key(parsed: ParsedDocument) -> str:
+def document_key(parsed: ParsedDocument, source_name: str | None = None) -> str:
     """What makes two imports "the same document": its number when it has one
-    (``38/QĐ-UBND``), else its title and subtitle (plans often leave the number blank)."""
+    (``38/QĐ-UBND``), else its title and subtitle (plans often leave the number
+    blank), else the file name (a note with neither)."""
     number = parsed.number or ""
     if any(ch.isdigit() for ch in number):
         return "so:" + fold(number)
-    return "ten:" + fold(f"{parsed.title or ''} {parsed.subtitle or ''}")[:290]
+    title = fold(f"{parsed.title or ''} {parsed.subtitle or ''}")
+    if title:
+        return "ten:" + title[:290]
+    return "tep:" + fold(source_name or "")[:290]
 
 
 @dataclass(frozen=True)
@@ -48,10 +52,10 @@ async def import_document(
 ) -> ImportOutcome:
     """Store ``parsed`` as a new document, or as a new version of the same document
     when its text changed; identical text is a no-op."""
-    key = document_key(parsed)
+    key = document_key(parsed, source_name)
     content_hash = parsed.content_hash()
     same = await session.scalar(
-        select(Document).where(Document.key == key, Document.content_hash == content_hash)
+        select(Document).where(Document.content_hash == content_hash).order_by(Document.id).limit(1)
     )
     if same is not None:
         return ImportOutcome(same, created=False)

@@ -277,12 +277,6 @@ def test_a_malformed_value_is_a_usage_error_in_vietnamese(loaded: str, option: s
     assert_nothing_created(loaded)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="bot/cli.py campaign create: --reminder-days -1 reaches drip.plan_drip, whose plain ValueError "
-    "escapes as a traceback (the option has no lower bound and plan_for only catches DripError)",
-)
 def test_negative_reminder_days_are_refused_clearly(loaded: str) -> None:
     result = create(loaded, today(), deadline(today()), "--reminder-days", "-1")
     assert result.exit_code in (1, 2), result.output
@@ -290,12 +284,6 @@ def test_negative_reminder_days_are_refused_clearly(loaded: str) -> None:
     assert_nothing_created(loaded)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="bot/domain/legal.py window_end: an absurd --days (a typo like 99999999) overflows the date "
-    "and crashes with a traceback instead of a reason",
-)
 def test_an_absurd_number_of_days_is_refused_clearly(loaded: str) -> None:
     result = create(loaded, today(), deadline(today()), "--days", "99999999")
     assert result.exit_code in (1, 2), result.output
@@ -303,11 +291,6 @@ def test_an_absurd_number_of_days_is_refused_clearly(loaded: str) -> None:
     assert_nothing_created(loaded)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/cli.py _window: the reason for a malformed --send-window is Python's English ValueError text "
-    "(\"Invalid isoformat string: '8'\") inside the Vietnamese message",
-)
 def test_a_malformed_send_window_is_explained_in_vietnamese_only(loaded: str) -> None:
     result = create(loaded, today(), deadline(today()), "--send-window", "8-10")
     assert result.exit_code == 2, result.output
@@ -511,11 +494,6 @@ def test_close_ends_the_campaign_once(loaded: str) -> None:
     assert "Traceback" not in missing.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NameError,
-    reason="campaign list crashes: bot/services/campaigns.py member_count uses func without importing it",
-)
 def test_list_shows_members_window_and_status(loaded: str) -> None:
     decided, start = today(), deadline(today())
     assert create(loaded, decided, start).exit_code == 0

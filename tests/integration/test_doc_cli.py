@@ -310,11 +310,6 @@ def test_show_of_a_missing_document_or_section_is_a_clear_error(
     assert "Traceback" not in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=json.JSONDecodeError,
-    reason="bot/cli.py doc_show: with --section, --json is ignored and plain text is printed",
-)
 def test_show_of_one_section_honours_json(db_url: str) -> None:
     assert congkhai(db_url, "doc", "import", str(SAMPLE)).exit_code == 0
     result = congkhai(db_url, "doc", "show", "1", "--section", "3", "--json")
@@ -517,11 +512,6 @@ def test_a_plain_text_file_finds_its_articles(db_url: str, tmp_path: Path) -> No
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/services/documents.py document_key: a document with neither number nor title gets the key "
-    "'ten:' shared by every such document, so unrelated untitled documents become versions of each other",
-)
 def test_two_unrelated_untitled_documents_are_not_versions_of_each_other(db_url: str, tmp_path: Path) -> None:
     first = tmp_path / "thong-bao-lich-tiep-dan.md"
     first.write_text("Cơ quan thông báo lịch tiếp công dân của lãnh đạo Sở trong tháng 12.\n", encoding="utf-8")
@@ -550,14 +540,6 @@ def test_a_very_long_unnumbered_heading_imports_on_every_database(
     db_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """A paragraph styled as a heading by mistake: its text becomes the section's path."""
-    if db_url.startswith("postgresql"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="section.path is VARCHAR(500) (bot/db/models.py); on PostgreSQL a longer path makes "
-                "`doc import` crash with a DBAPIError traceback instead of importing or refusing clearly",
-            )
-        )
     path = tmp_path / "tieu-de-dai.md"
     path.write_text(f"# QUY CHẾ\n\n## {LONG_HEADING}\n\nNội dung của phần này.\n", encoding="utf-8")
     preview = dry_run(path, db_url)
