@@ -170,11 +170,10 @@ class TelegramChannel:
                 return  # the bot works in private chats only
             who = self._who(update)
             async with self.ctx.sessions() as session, session.begin():
-                staff = await registration.identify(session, who.channel, who.user_id)
+                staff = await registration.identify_and_touch(session, who.channel, who.user_id, self.ctx.clock.now())
                 if staff is None:
                     reply = flows.stranger()
                 else:
-                    await registration.touch(session, who.channel, who.user_id, self.ctx.clock.now())
                     reply = await handler(session, staff, who, update, context)
             await self._show(update, reply)
 
@@ -237,11 +236,10 @@ class TelegramChannel:
         now = self.ctx.clock.now()
         again: Any = None
         async with self.ctx.sessions() as session, session.begin():
-            staff = await registration.identify(session, who.channel, who.user_id)
+            staff = await registration.identify_and_touch(session, who.channel, who.user_id, now)
             if staff is None:
                 reply = flows.stranger()
             else:
-                await registration.touch(session, who.channel, who.user_id, now)
                 reply, again = await self._button_flow(session, staff, who, action, args)
         # Committed: now answer the button, then show the rest.
         try:

@@ -8,6 +8,8 @@ a Zalo dialect can later be mounted at ``/zalo/bot<token>/<method>`` beside Tele
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -271,7 +273,14 @@ class Sandbox:
         record = self.state.callbacks.get(query_id)
         if record is None:
             raise NotFound(f"no callback query {query_id}")
-        return await self.wait_until(lambda: record if record.answered else None, timeout=timeout)
+        if not record.answered:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self.state.answer_waiters.setdefault(query_id, []).append(waiter)
+            try:
+                await asyncio.wait_for(waiter, timeout)
+            except TimeoutError:
+                raise TimeoutError(f"callback query {query_id} not answered within {timeout} s") from None
+        return record
 
     async def wait_until(self, predicate: Callable[[], Any], *, timeout: float = 5.0) -> Any:
         """Wait until ``predicate()`` is truthy (checked on every change) and return its value."""

@@ -398,6 +398,8 @@ class SandboxState:
         self.chats: dict[UserId, Chat] = {}
         self.files: dict[str, StoredFile] = {}
         self.callbacks: dict[str, CallbackQueryRecord] = {}
+        # One future per awaited answer: waiting for one press must not wake on every change.
+        self.answer_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self.stats = Stats()
         self._next_user_id = 100_000_001
         self._next_file = 1
@@ -618,6 +620,9 @@ class SandboxState:
         record.url = url
         record.answered_at = self.clock()
         self.stats.callback_answers += 1
+        for waiter in self.answer_waiters.pop(record.id, []):
+            if not waiter.done():
+                waiter.set_result(None)
         self.changed.notify()
 
     def note_error(self, status: int) -> None:

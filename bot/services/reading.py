@@ -99,7 +99,7 @@ async def confirm_section(
         Ack,
         [{"campaign_id": campaign.id, "staff_id": staff_id, "section_id": section.id, "item": ordinal, "at": now, "via": via}],
     )
-    at = await session.scalar(
+    at = now if inserted else await session.scalar(
         select(Ack.at).where(Ack.campaign_id == campaign.id, Ack.staff_id == staff_id, Ack.item == ordinal)
     )
     confirmed = await _confirmed_sections(session, campaign.id, staff_id)

@@ -54,6 +54,37 @@ async def identify(session: AsyncSession, channel: Channel, external_user_id: st
     )
 
 
+async def identify_and_touch(
+    session: AsyncSession, channel: Channel, external_user_id: str, now: dt.datetime
+) -> Staff | None:
+    """``identify`` and ``touch`` in one query: every update of a member needs both."""
+    found = (
+        await session.execute(
+            select(Staff, ChannelIdentity)
+            .join(ChannelIdentity, ChannelIdentity.staff_id == Staff.id)
+            .where(
+                ChannelIdentity.channel == channel,
+                ChannelIdentity.external_user_id == external_user_id,
+                Staff.active.is_(True),
+            )
+        )
+    ).first()
+    if found is None:
+        return None
+    staff, identity = found
+    _touch(staff, identity, channel, now)
+    return staff
+
+
+def _touch(staff: Staff, identity: ChannelIdentity, channel: Channel, now: dt.datetime) -> None:
+    if not identity.reachable or identity.last_seen_at is None or now - identity.last_seen_at > TOUCH_EVERY:
+        identity.last_seen_at = now
+        identity.reachable = True
+        identity.unreachable_reason = None
+    if staff.last_channel != channel:
+        staff.last_channel = channel
+
+
 async def touch(
     session: AsyncSession, channel: Channel, external_user_id: str, now: dt.datetime
 ) -> None:
@@ -66,13 +97,9 @@ async def touch(
     )
     if identity is None:
         return
-    if not identity.reachable or identity.last_seen_at is None or now - identity.last_seen_at > TOUCH_EVERY:
-        identity.last_seen_at = now
-        identity.reachable = True
-        identity.unreachable_reason = None
     staff = await session.get(Staff, identity.staff_id)
-    if staff is not None and staff.last_channel != channel:
-        staff.last_channel = channel
+    if staff is not None:
+        _touch(staff, identity, channel, now)
 
 
 async def link_by_code(
