@@ -46,7 +46,7 @@ from bot.domain.texts import t
 from bot.services import flows, registration
 from bot.services.deliveries import Job
 from bot.services.flows import Reply, Who
-from bot.services.messages import Keyboard, Message, section_buttons
+from bot.services.messages import Message, section_buttons
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ from bot.services.documents import SectionView
 
 
 MAX_WINDOW_DAYS = 366  # a year: anything longer is a typo
+DEFAULT_SEND_WINDOW = drip.SendWindow()
 
 
 class CampaignRejected(Exception):
@@ -101,7 +102,7 @@ async def create_campaign(
     kind: CampaignKind = CampaignKind.DISCLOSURE,
     audience: Audience = Audience(),
     force: bool = False,
-    send_window: drip.SendWindow = drip.SendWindow(),
+    send_window: drip.SendWindow = DEFAULT_SEND_WINDOW,
     reminder_days: int = drip.DEFAULT_REMINDER_DAYS,
     actor: str = "cli",
 ) -> CreateResult:

@@ -16,9 +16,8 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from bot.db.models import Campaign, CampaignMember, ChannelIdentity, Delivery, Document, Section, Staff
+from bot.db.models import Campaign, CampaignMember, ChannelIdentity, Delivery, Document, Staff
 from bot.db.queries import insert_ignoring_duplicates, is_postgres
 from bot.domain import drip
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
