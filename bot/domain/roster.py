@@ -15,7 +15,7 @@ from bot.domain.enums import Role
 from bot.domain.text import fold, nfc
 from bot.domain.texts import t
 
-FIELDS = ("full_name", "department", "position", "phone", "email", "roles")
+FIELDS = ("full_name", "department", "position", "phone", "old_phone", "email", "roles")
 REQUIRED_FIELDS = ("full_name", "department", "phone")
 
 # Folded header text -> field. Anything not here (STT, Ghi chú…) is ignored.
@@ -37,6 +37,8 @@ HEADERS: dict[str, str] = {
     "sdt": "phone",
     "so dt": "phone",
     "dien thoai di dong": "phone",
+    "so dien thoai cu": "old_phone",
+    "sdt cu": "old_phone",
     "email": "email",
     "e-mail": "email",
     "thu dien tu": "email",
@@ -137,6 +139,7 @@ class RosterRow:
     phone: str
     email: str | None
     roles: frozenset[Role]
+    old_phone: str | None = None  # the number the roster knew this person by, when it changed
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ FIELD_LABELS = {
     "department": "Đơn vị",
     "position": "Chức vụ",
     "phone": "Số điện thoại",
+    "old_phone": "Số điện thoại cũ",
     "email": "Email",
     "roles": "Vai trò",
 }
@@ -255,6 +259,12 @@ def _parse_row(number: int, values: dict[str, str], problems: list[Problem]) -> 
             phone = normalise_phone(values["phone"])
         except PhoneError as error:
             problems.append(Problem(number, "phone", str(error)))
+    old_phone = None
+    if values.get("old_phone"):
+        try:
+            old_phone = normalise_phone(values["old_phone"])
+        except PhoneError as error:
+            problems.append(Problem(number, "old_phone", str(error)))
     email = values.get("email") or None
     if email and not _EMAIL.match(email):
         problems.append(Problem(number, "email", t("roster.email_invalid", value=email)))
@@ -273,4 +283,5 @@ def _parse_row(number: int, values: dict[str, str], problems: list[Problem]) -> 
         phone=phone,
         email=email,
         roles=roles,
+        old_phone=old_phone if old_phone != phone else None,
     )

@@ -58,6 +58,7 @@ async def import_roster(
     problems = list(parsed.problems)
     people = await session.scalars(select(Staff).options(selectinload(Staff.department)))
     existing = {s.phone: s for s in people.all() if s.phone}
+    problems += _phone_changes(parsed.rows, existing)
     problems += _conflicts_with_database(parsed.rows, existing)
     if problems:
         raise RosterRejected(sorted(problems, key=lambda p: (p.row or 0, p.field or "")))
@@ -98,6 +99,26 @@ async def import_roster(
         deactivated=len(result.deactivated),
     )
     return result
+
+
+def _phone_changes(rows: list[RosterRow], existing: dict[str, Staff]) -> list[Problem]:
+    """Rows with a "Số điện thoại cũ": the person is found by the old number and keeps
+    their account under the new one (``existing`` is re-keyed in place)."""
+    problems: list[Problem] = []
+    for row in rows:
+        if row.old_phone is None:
+            continue
+        person = existing.get(row.old_phone)
+        if person is None:
+            problems.append(Problem(row.row, "old_phone", t("roster.old_phone_unknown", value=display_phone(row.old_phone))))
+        elif row.phone in existing and existing[row.phone] is not person:
+            owner = existing[row.phone]
+            problems.append(Problem(row.row, "phone", t("roster.phone_taken", name=owner.full_name)))
+        else:
+            del existing[row.old_phone]
+            person.phone = row.phone
+            existing[row.phone] = person
+    return problems
 
 
 def _conflicts_with_database(rows: list[RosterRow], existing: dict[str, Staff]) -> list[Problem]:

@@ -204,3 +204,21 @@ def test_invites_export_codes_that_match_their_hashes(
     text = csv_out.read_text(encoding="utf-8-sig")
     assert text.splitlines()[0].startswith("STT,Họ và tên")
     assert len(text.splitlines()) == 5
+
+
+def test_a_changed_phone_keeps_the_person_with_the_old_phone_column(db_url: str, tmp_path: Path) -> None:
+    congkhai(db_url, "staff", "import", str(write(tmp_path, "a.csv", HEADER + "\n".join(ROWS))))
+    before = snapshot(db_url)
+    header = "Họ và tên,Đơn vị,Số điện thoại,Số điện thoại cũ\n"
+    result = congkhai(
+        db_url, "staff", "import", str(write(tmp_path, "b.csv", header + "Phạm Thị Dung,Thanh tra,0987 654 322,0912.345.681\n"))
+    )
+    assert result.exit_code == 0, result.output
+    after = snapshot(db_url)
+    assert len(after) == 4
+    assert after[3][1] == "+84987654322" and after[3][0] == before[3][0]
+    bad = congkhai(
+        db_url, "staff", "import", str(write(tmp_path, "c.csv", header + "Phạm Thị Dung,Thanh tra,0987654323,0900000000\n"))
+    )
+    assert bad.exit_code == 1 and "c.csv:2: Số điện thoại cũ: không có ai" in bad.output
+    assert snapshot(db_url) == after
