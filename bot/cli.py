@@ -32,6 +32,7 @@ from bot.reports import invites as invites_report
 from bot.reports.invites import InviteRow
 from bot.domain.texts import t
 from bot.services import campaigns as campaign_service
+from bot.services import reminders
 from bot.services import documents as document_service
 from bot.services.campaigns import Audience
 from bot.services import roster as roster_service
@@ -498,10 +499,19 @@ def campaign_plan(ctx: click.Context, campaign_id: int) -> None:
     click.echo(t("cli.campaign.plan.head", id=found.id, title=_doc_title(found.document),
                  start=format_date_vi(found.start_on), end=format_date_vi(found.end_on),
                  window=f"{found.send_window_start:%H:%M}–{found.send_window_end:%H:%M}"))
+    policy = reminders.ReminderPolicy(digest_at=settings.reminder_time, last_call_days=settings.last_call_days)
+    first_day = plan.items[0].day if plan.items else found.start_on
+    reminder_days = {
+        day: t(f"cli.campaign.plan.reminder.{kind.value}")
+        + (t("cli.campaign.plan.reminder.laggards") if day.weekday() == policy.laggards_weekday else "")
+        for day, kind in reminders.schedule(found, policy, first_day)
+    }
     header = table_header()
-    click.echo(f"{header[0]:<12} {header[1]:<10} {header[2]:<22} {header[3]:>6}")
-    for date_cell, weekday, sections, chunks in plan.rows():
-        click.echo(f"{date_cell:<12} {weekday:<10} {sections:<22} {chunks:>6}")
+    click.echo(f"{header[0]:<12} {header[1]:<10} {header[2]:<22} {header[3]:>6}   {t('cli.campaign.plan.reminder')}")
+    for summary in plan.days:
+        date_cell, weekday, sections, chunks = summary.row()
+        click.echo(f"{date_cell:<12} {weekday:<10} {sections:<22} {chunks:>6}   {reminder_days.get(summary.day, '')}")
+    click.echo(t("cli.campaign.plan.reminder_note", time=f"{policy.digest_at:%H:%M}"))
     for note in plan.notes:
         click.echo(f"{note.severity_label}: {note.message()}")
 

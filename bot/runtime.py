@@ -25,7 +25,7 @@ from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import upgrade
 from bot.domain import invite
 from bot.domain.enums import Channel
-from bot.services import deliveries
+from bot.services import deliveries, reminders
 from bot.services.clock import Clock, SystemClock
 from bot.settings import Settings
 
@@ -68,6 +68,9 @@ class Runtime:
         self.worker: DeliveryWorker | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self._worker_task: asyncio.Task[None] | None = None
+        self.reminder_policy = reminders.ReminderPolicy(
+            digest_at=settings.reminder_time, last_call_days=settings.last_call_days
+        )
 
     async def start(self) -> None:
         url = self.settings.database_url
@@ -104,9 +107,11 @@ class Runtime:
     async def tick(self) -> deliveries.TickReport:
         """Everything the clock makes due, then a nudge to the worker."""
         assert self.sessions is not None
+        now = self.clock.now()
         async with self.sessions() as session, session.begin():
-            report = await deliveries.tick(session, self.clock.now(), self.settings.timezone)
-        if report.queued or report.activated:
+            report = await deliveries.tick(session, now, self.settings.timezone)
+            report.reminders = await reminders.queue_due(session, now, self.settings.timezone, self.reminder_policy)
+        if report.queued or report.activated or report.reminders:
             self._wake()
         return report
 

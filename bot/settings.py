@@ -6,6 +6,7 @@ never appear in a repr, a log line or a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
         default=None, description="Telegram @username, for deep links; read from getMe when unset"
     )
     send_rate: float = Field(default=25.0, gt=0, description="messages per second, all chats")
+    reminder_time: dt.time = Field(default=dt.time(14, 0), description="local time of the daily reminder")
+    last_call_days: int = Field(default=2, ge=1, le=10, description="working days of last call before the end")
 
     @cached_property
     def tz(self) -> ZoneInfo:

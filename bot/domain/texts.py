@@ -96,6 +96,11 @@ CATALOGUE: dict[str, str] = {
     "feedback.refused.empty": "Nội dung góp ý đang trống.",
     "feedback.refused.too_long": "Góp ý dài quá {limit} ký tự, vui lòng rút gọn hoặc chia làm nhiều lần.",
     "cancelled": "Đã hủy.",
+    # --- chat: reminders ---------------------------------------------------------------
+    "reminder.digest": "⏰ Nhắc nhở: bạn còn {count} mục của **{title}** đã nhận nhưng chưa xác nhận (mục {sections}). Còn {days} ngày công khai.",
+    "reminder.last_call": "⏳ Sắp hết thời gian công khai **{title}** (đến hết {end}). Bạn còn {count} mục chưa xác nhận (mục {sections}). Vui lòng đọc và bấm “✅ Đã đọc”.",
+    "reminder.button": "📖 Đọc lại mục {ordinal}",
+    "reminder.laggards": "📋 **{title}**: {count} người trong đơn vị còn mục chưa xác nhận:\n{lines}",
     # --- chat: leadership -------------------------------------------------------------------
     "access.denied": "Chức năng này chỉ dành cho lãnh đạo, công đoàn và quản trị.",
     "report.none": "Hiện không có đợt công khai nào đang diễn ra.",
@@ -183,6 +188,11 @@ CATALOGUE: dict[str, str] = {
     "cli.campaign.none": "Chưa có đợt công khai nào.",
     "cli.campaign.plan.help": "In lịch gửi của một đợt: ngày nào gửi những mục nào, bao nhiêu tin nhắn, những ngày cuối dành cho nhắc nhở.\n\nVí dụ: congkhai campaign plan 1",
     "cli.campaign.plan.head": "Đợt #{id}: {title}\nCông khai từ {start} đến hết {end}; gửi trong khung giờ {window} các ngày làm việc.",
+    "cli.campaign.plan.reminder": "Nhắc nhở",
+    "cli.campaign.plan.reminder.digest": "nhắc hằng ngày",
+    "cli.campaign.plan.reminder.last_call": "nhắc lần cuối",
+    "cli.campaign.plan.reminder.laggards": " + danh sách chậm cho lãnh đạo đơn vị",
+    "cli.campaign.plan.reminder_note": "Nhắc nhở gửi lúc {time} những ngày làm việc, mỗi người nhiều nhất một lần một ngày, chỉ cho người còn mục đã nhận mà chưa xác nhận.",
     "cli.campaign.close.help": "Kết thúc sớm một đợt: không gửi thêm mục nào.\n\nVí dụ: congkhai campaign close 1",
     "cli.campaign.closed": "Đã kết thúc đợt #{id}; hủy {cancelled} tin chưa gửi.",
     "cli.campaign.not_found": "Không có đợt công khai #{id}. Xem: congkhai campaign list",

@@ -41,6 +41,7 @@ class TickReport:
     activated: list[int] = field(default_factory=list)
     closed: list[int] = field(default_factory=list)
     queued: int = 0
+    reminders: int = 0
 
 
 async def tick(session: AsyncSession, now: dt.datetime, tz: str) -> TickReport:

@@ -376,7 +376,7 @@ def test_an_unknown_department_is_refused_and_the_known_ones_are_listed(loaded: 
 
 # --- 5. the plan --------------------------------------------------------------------
 
-ROW = re.compile(r"^(\d{2})/(\d{1,2})/(\d{4})\s+(Thứ \S+|Chủ nhật)\s+(.+?)\s+(\d+)$")
+ROW = re.compile(r"^(\d{2})/(\d{1,2})/(\d{4})\s+(Thứ \S+|Chủ nhật)\s+(.+?)\s+(\d+)(?:\s{3}(.*))?$")
 
 
 def parse_plan(output: str) -> list[tuple[dt.date, str, str, int]]:
@@ -386,9 +386,10 @@ def parse_plan(output: str) -> list[tuple[dt.date, str, str, int]]:
     for line in lines[header + 1 :]:
         match = ROW.match(line.strip())
         if match is None:
-            assert line.startswith(("Lỗi", "Cảnh báo", "Lưu ý")), line  # only notes follow the table
+            # only notes follow the table
+            assert line.startswith(("Lỗi", "Cảnh báo", "Lưu ý", "Nhắc nhở gửi lúc")), line
             continue
-        day, month, year, weekday, sections, chunks = match.groups()
+        day, month, year, weekday, sections, chunks, _reminder = match.groups()
         rows.append((dt.date(int(year), int(month), int(day)), weekday, sections, int(chunks)))
     return rows
 
@@ -552,3 +553,16 @@ def test_every_command_of_the_cli_has_help_with_an_example() -> None:
         if "Ví dụ" not in result.output:
             missing.append(" ".join(path))
     assert missing == []
+
+
+def test_the_plan_shows_the_reminder_schedule_beside_the_drip(loaded: str) -> None:
+    result = create(loaded, today(), deadline(today()), "--json")
+    assert result.exit_code == 0, result.output
+    plan = congkhai(loaded, "campaign", "plan", str(json.loads(result.output)["id"]))
+    lines = plan.output.splitlines()
+    assert "Nhắc nhở" in next(line for line in lines if "Mục gửi" in line)
+    rows = [line for line in lines if ROW.match(line.strip())]
+    assert "nhắc hằng ngày" not in rows[0]  # day one is not late yet
+    assert any("nhắc hằng ngày" in row for row in rows)
+    assert rows[-1].rstrip().endswith("nhắc lần cuối")
+    assert "mỗi người nhiều nhất một lần một ngày" in plan.output
