@@ -17,14 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Staff
 from bot.services.documents import SectionView
 from bot.domain.dates import format_date_vi, format_datetime_vi
-from bot.domain.enums import Channel, Role
+from bot.domain.enums import Channel
 from bot.domain.texts import t
-from bot.services import conversation, counts, feedback, reading, registration
+from bot.services import access, conversation, counts, feedback, reading, registration
 from bot.services.messages import Button, Message, document_title, section_buttons
 from bot.services.registration import LinkStatus
 
 TOC_PAGE = 8
-REPORT_ROLES = frozenset({Role.LEADER, Role.UNION, Role.ADMIN})
 
 
 @dataclass
@@ -247,7 +246,7 @@ async def cancel(session: AsyncSession, who: Who) -> Reply:
 
 
 async def report(session: AsyncSession, staff: Staff, now: dt.datetime) -> Reply:
-    if not staff.role_set & REPORT_ROLES:
+    if not access.allowed(staff, access.Action.REPORT):
         return Reply().say(t("access.denied"))
     from bot.services.campaigns import list_campaigns
     from bot.domain.enums import CampaignStatus
