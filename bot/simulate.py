@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.db.migrate import upgrade
-from bot.db.models import ChannelIdentity, Feedback, Staff
+from bot.db.models import ChannelIdentity, Delivery, Feedback, Staff
+from bot.domain.enums import DeliveryKind, DeliveryStatus
 from bot.domain import chunking
 from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.roster import parse_table
@@ -69,6 +70,7 @@ class Person:
     comments_at: dt.datetime | None = None
     anonymous: bool = False
     read_up_to: int = 0  # messages of the chat already looked at
+    nudged: bool = False  # a reminder came: a slow reader stops putting it off
     pending: list[tuple[ChatMessage, dt.datetime]] = field(default_factory=list)  # to confirm, since when
     blocked: bool = False
 
@@ -84,6 +86,7 @@ class Result:
     confirmed: int
     unreachable: int
     feedback: int
+    reminders: int
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
@@ -204,6 +207,8 @@ class Simulation:
             for message in chat[person.read_up_to :]:
                 if any(b["text"] in ("✅ Đã đọc", "✅ Tôi đã đọc toàn văn") for b in message.buttons):
                     person.pending.append((message, now))
+                elif (message.text or "").startswith(("⏰", "⏳")):
+                    person.nudged = True
             person.read_up_to = len(chat)
             waiting = []
             for message, since in person.pending:
@@ -216,8 +221,8 @@ class Simulation:
 
     async def _maybe_press(self, person: Person, message: ChatMessage, since: dt.datetime, now: dt.datetime) -> bool:
         """Confirm a message once this person's reading time has passed. True when done."""
-        wait = {Kind.SLOW: dt.timedelta(days=1), Kind.BLOCKER: dt.timedelta(hours=2)}.get(person.kind, dt.timedelta())
-        if now - since < wait:
+        wait = {Kind.SLOW: dt.timedelta(days=3), Kind.BLOCKER: dt.timedelta(hours=2)}.get(person.kind, dt.timedelta())
+        if now - since < wait and not person.nudged:
             return False
         labels = {b["text"]: b["callback_data"] for b in message.buttons}
         action = labels.get("✅ Đã đọc") or labels.get("✅ Tôi đã đọc toàn văn")
@@ -275,6 +280,11 @@ class Simulation:
             confirmed = await session.scalar(select(func.count(func.distinct(Ack.staff_id))).where(Ack.item == 0))
             unreachable = sum(1 for ok in reachable.values() if not ok)
             feedback_count = await session.scalar(select(func.count(Feedback.id)))
+            reminders_sent = await session.scalar(
+                select(func.count(Delivery.id)).where(
+                    Delivery.kind == DeliveryKind.REMINDER, Delivery.status == DeliveryStatus.SENT
+                )
+            )
             assert await session.scalar(select(func.count(Staff.id))) == len(self.people)
         due = [o for o, when in plan.due_by_ordinal().items() if when <= self.clock.now()]
         lost = 0
@@ -295,6 +305,7 @@ class Simulation:
             confirmed=int(confirmed or 0),
             unreachable=unreachable,
             feedback=int(feedback_count or 0),
+            reminders=int(reminders_sent or 0),
             seconds=round(seconds, 2),
         )
 

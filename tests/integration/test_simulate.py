@@ -20,10 +20,11 @@ def test_simulate_from_another_directory(tmp_path: Path) -> None:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(result) == {
         "staff", "sections", "bot_sent", "sandbox_received", "duplicates", "lost", "confirmed",
-        "unreachable", "feedback", "seconds",
+        "unreachable", "feedback", "reminders", "seconds",
     }
     assert result["staff"] == 12 and result["sections"] == 41
     assert result["bot_sent"] == result["sandbox_received"] > 12 * 41 * 0.5
     assert result["duplicates"] == 0 and result["lost"] == 0
     assert 0 < result["confirmed"] <= 12
+    assert result["reminders"] > 0  # slow readers were reminded, and reacted
     assert list(tmp_path.iterdir()) == []  # it leaves nothing behind
