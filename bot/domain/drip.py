@@ -126,7 +126,7 @@ class DaySummary:
     @property
     def sections_label(self) -> str:
         if self.ordinals:
-            return _ranges(self.ordinals)
+            return format_ranges(self.ordinals)
         if self.role is DayRole.REMINDER:
             return t("drip.table.reminder_day")
         return t("drip.table.no_section")
@@ -473,7 +473,7 @@ def _balanced_partition(chunks: Sequence[int], days: int) -> list[int]:
     return assignment
 
 
-def _ranges(ordinals: Sequence[int]) -> str:
+def format_ranges(ordinals: Sequence[int]) -> str:
     """``(1, 2, 3, 5)`` → ``1–3, 5``."""
     parts: list[str] = []
     run_start = previous = ordinals[0]

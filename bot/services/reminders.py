@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from bot.db.models import Ack, Campaign, CampaignMember, ChannelIdentity, Delivery, Reminder, Staff
 from bot.db.queries import insert_ignoring_duplicates
 from bot.domain.dates import format_date_vi
+from bot.domain.drip import format_ranges
 from bot.domain.enums import CampaignStatus, DeliveryKind, DeliveryStatus, ReminderKind, Role
 from bot.domain.texts import t
 from bot.services import deliveries
@@ -119,7 +120,7 @@ async def _digests(
         payload = {
             "text": t(
                 "reminder.last_call" if kind is ReminderKind.LAST_CALL else "reminder.digest",
-                title=title, count=len(ordinals), sections=_ranges(ordinals), days=days_left,
+                title=title, count=len(ordinals), sections=format_ranges(ordinals), days=days_left,
                 end=format_date_vi(campaign.end_on),
             ),
             "buttons": [[[t("reminder.button", ordinal=ordinals[0]), f"read:{campaign.id}:{ordinals[0]}"]],
@@ -171,16 +172,3 @@ def _day_start(today: dt.date, now: dt.datetime) -> dt.datetime:
     """Local midnight of ``today`` as an aware instant (``now`` carries the zone)."""
     zone = now.tzinfo
     return dt.datetime.combine(today, dt.time(0), tzinfo=zone)
-
-
-def _ranges(ordinals: list[int]) -> str:
-    parts: list[str] = []
-    start = previous = ordinals[0]
-    for ordinal in ordinals[1:] + [None]:  # type: ignore[list-item]
-        if ordinal is not None and ordinal == previous + 1:
-            previous = ordinal
-            continue
-        parts.append(str(start) if start == previous else f"{start}–{previous}")
-        if ordinal is not None:
-            start = previous = ordinal
-    return ", ".join(parts)

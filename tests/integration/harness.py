@@ -71,6 +71,22 @@ class Harness:
             )
             return result.campaign.id
 
+    async def open_campaign(self, start: dt.date, roster: list[list[str]] = ROSTER, **kwargs: Any) -> int:
+        """The usual setup: the roster, the seed document, a campaign from ``start``."""
+        await self.import_roster(roster)
+        return await self.create_campaign(await self.import_document(), start, **kwargs)
+
+    async def confirm_all(self, name: str) -> int:
+        """Press every "✅ Đã đọc" still showing in the person's chat; returns how many."""
+        pressed = 0
+        for message in await self.bot_messages(name):
+            ack = next((b for b in message.buttons if b["text"] == "✅ Đã đọc"), None)
+            if ack is not None:
+                record = await self.sandbox.press_button(self.users[name].id, message.message_id, ack["callback_data"])
+                await self.sandbox.wait_for_answer(record.id)
+                pressed += 1
+        return pressed
+
     async def register(self, name: str) -> VirtualUser:
         """A person opens their deep link: /start <code>, and the bot answers."""
         user = await self.sandbox.create_user(first_name=name.split()[-1])

@@ -20,14 +20,6 @@ async def _reminders(bot: Harness, name: str) -> list[str]:
     return [m.text for m in await bot.bot_messages(name) if m.text.startswith(("⏰", "⏳"))]
 
 
-async def _confirm_all(bot: Harness, name: str) -> None:
-    for message in await bot.bot_messages(name):
-        ack = next((b for b in message.buttons if b["text"] == "✅ Đã đọc"), None)
-        if ack is not None:
-            record = await bot.sandbox.press_button(bot.users[name].id, message.message_id, ack["callback_data"])
-            await bot.sandbox.wait_for_answer(record.id)
-
-
 async def _at(bot: Harness, when: dt.datetime) -> None:
     bot.clock.set(when)
     await bot.send_all()
@@ -35,14 +27,12 @@ async def _at(bot: Harness, when: dt.datetime) -> None:
 
 async def test_daily_digest_only_on_working_days_once_and_only_to_those_behind(db_url: str) -> None:
     async with running_bot(db_url, local(MONDAY, 7)) as bot:
-        await bot.import_roster()
-        doc = await bot.import_document()
-        await bot.create_campaign(doc, MONDAY)
+        await bot.open_campaign(MONDAY)
         for name in STAFF:
             await bot.register(name)
         user = bot.users["Phạm Thị Dung"]
         await _at(bot, local(MONDAY, 10, 30))  # the first section reaches everyone
-        await _confirm_all(bot, "Trần Thị Bình")
+        await bot.confirm_all("Trần Thị Bình")
         await bot.sandbox.block(user.id)
         await _at(bot, local(MONDAY, 14, 0))
         assert await _reminders(bot, "Nguyễn Văn An") == []  # sent this morning: not late yet
@@ -75,9 +65,7 @@ async def test_daily_digest_only_on_working_days_once_and_only_to_those_behind(d
 
 async def test_missed_reminder_is_sent_when_back_the_same_day_never_the_next(db_url: str) -> None:
     async with running_bot(db_url, local(MONDAY, 7)) as bot:
-        await bot.import_roster()
-        doc = await bot.import_document()
-        await bot.create_campaign(doc, MONDAY)
+        await bot.open_campaign(MONDAY)
         await bot.register("Lê Văn Cường")
         await _at(bot, local(MONDAY, 10, 30))
         wednesday, thursday, friday = (MONDAY + dt.timedelta(days=d) for d in (2, 3, 4))
@@ -101,9 +89,7 @@ async def test_last_call_and_weekly_laggards_to_the_department_leader(db_url: st
         ["Lê Văn Cường", "Phòng Kế hoạch", "0912000003", ""],
     ]
     async with running_bot(db_url, local(MONDAY, 7)) as bot:
-        await bot.import_roster(roster)
-        doc = await bot.import_document()
-        await bot.create_campaign(doc, MONDAY)
+        await bot.open_campaign(MONDAY, roster)
         for name in ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"):
             await bot.register(name)
         await _at(bot, local(MONDAY, 10, 30))

@@ -16,9 +16,7 @@ MONDAY = dt.date(2026, 11, 23)
 
 async def test_registration_by_code_and_strangers_learn_nothing(db_url: str) -> None:
     async with running_bot(db_url, local(MONDAY, 7)) as bot:
-        await bot.import_roster()
-        doc = await bot.import_document()
-        await bot.create_campaign(doc, MONDAY)
+        await bot.open_campaign(MONDAY)
 
         user = await bot.register("Trần Thị Bình")
         (welcome, *_) = await bot.bot_messages("Trần Thị Bình")
@@ -161,9 +159,7 @@ async def _settle(bot: Harness) -> None:
 
 async def test_full_document_then_attestation_and_report(db_url: str) -> None:
     async with running_bot(db_url, local(MONDAY, 7)) as bot:
-        await bot.import_roster()
-        doc = await bot.import_document()
-        await bot.create_campaign(doc, MONDAY)
+        await bot.open_campaign(MONDAY)
         name = "Lê Văn Cường"
         await bot.register(name)
         await bot.register("Trần Thị Bình")
@@ -172,11 +168,7 @@ async def test_full_document_then_attestation_and_report(db_url: str) -> None:
         await bot.run_until_idle()
         for _ in range(10):
             chat = await bot.bot_messages(name)
-            sections = [m for m in chat if any(b["text"] == "✅ Đã đọc" for b in m.buttons)]
-            for message in sections:
-                ack = next(b for b in message.buttons if b["text"] == "✅ Đã đọc")
-                record = await bot.sandbox.press_button(bot.users[name].id, message.message_id, ack["callback_data"])
-                await bot.sandbox.wait_for_answer(record.id)
+            await bot.confirm_all(name)
             nxt = next((b for b in chat[-1].buttons if b["text"].startswith("Đọc tiếp")), None)
             if nxt is None:
                 break
@@ -206,9 +198,7 @@ async def test_full_document_then_attestation_and_report(db_url: str) -> None:
 
 async def test_blocked_user_is_marked_unreachable_and_skipped(db_url: str) -> None:
     async with running_bot(db_url, local(MONDAY, 7)) as bot:
-        await bot.import_roster()
-        doc = await bot.import_document()
-        await bot.create_campaign(doc, MONDAY)
+        await bot.open_campaign(MONDAY)
         name = "Trần Thị Bình"
         user = await bot.register(name)
         await bot.sandbox.block(user.id)
@@ -244,9 +234,7 @@ async def test_429_and_5xx_are_retried_without_loss_or_duplicates(db_url: str) -
         server_error_rate=0.3, fault_methods=["sendMessage"], seed=7,
     )
     async with running_bot(db_url, local(MONDAY, 7)) as bot:
-        await bot.import_roster()
-        doc = await bot.import_document()
-        await bot.create_campaign(doc, MONDAY)
+        await bot.open_campaign(MONDAY)
         for name in STAFF:
             await bot.register(name)
         await bot.sandbox.configure(**knobs)
@@ -264,9 +252,7 @@ async def test_429_and_5xx_are_retried_without_loss_or_duplicates(db_url: str) -
 
 async def test_restart_mid_campaign_resumes_without_sending_twice(db_url: str) -> None:
     async with running_bot(db_url, local(MONDAY, 7)) as bot:
-        await bot.import_roster()
-        doc = await bot.import_document()
-        await bot.create_campaign(doc, MONDAY)
+        await bot.open_campaign(MONDAY)
         for name in STAFF:
             await bot.register(name)
         bot.clock.set(local(MONDAY, 10, 30))
@@ -294,9 +280,7 @@ async def test_a_person_added_mid_campaign_joins_late_and_catches_up(db_url: str
     from tests.integration.harness import ROSTER
 
     async with running_bot(db_url, local(MONDAY, 7)) as bot:
-        await bot.import_roster()
-        doc = await bot.import_document()
-        await bot.create_campaign(doc, MONDAY)
+        await bot.open_campaign(MONDAY)
         late_day = MONDAY + dt.timedelta(days=9)  # Wednesday of the second week
         bot.clock.set(local(late_day, 9))
         await bot.import_roster(ROSTER + [["Đỗ Thị Giang", "Văn phòng", "Văn thư", "0912000006", "quản trị"]])

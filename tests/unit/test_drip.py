@@ -152,7 +152,7 @@ def test_the_day_table_is_in_vietnamese():
     assert rows[0] == ("23/11/2026", "Thứ Hai", "1–2", "2")
     assert rows[1][:2] == ("25/11/2026", "Thứ Tư")
     assert rows[-1] == ("11/12/2026", "Thứ Sáu", "(nhắc nhở)", "0")
-    assert drip._ranges((1, 2, 3, 5, 7, 8)) == "1–3, 5, 7–8"
+    assert drip.format_ranges((1, 2, 3, 5, 7, 8)) == "1–3, 5, 7–8"
 
 
 def test_no_sections_is_an_empty_plan():
