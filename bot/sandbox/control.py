@@ -3,7 +3,7 @@
 Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}`` with 400/404
 (408 when a wait ran out). Routes:
 
-    GET  /_sandbox/health                    the Telegram base_url
+    GET  /_sandbox/health                    the Telegram and Zalo base URLs
     GET  /_sandbox/knobs    POST /_sandbox/knobs {"per_chat_rate": 0, ...}
     GET  /_sandbox/stats    POST /_sandbox/reset
     GET  /_sandbox/users    POST /_sandbox/users {"id", "first_name", "last_name", "username",
@@ -17,6 +17,7 @@ Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``
     GET  /_sandbox/chats                 every chat's messages
     GET  /_sandbox/callbacks/{query_id}?wait=S
     GET  /_sandbox/files/{file_id}       the uploaded bytes
+    (Zalo users: image, sticker, unsupported and redeliver routes in :mod:`bot.sandbox.zalo`)
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def add_control_routes(app: web.Application, sandbox: Sandbox) -> None:
         return parse_user_id(request.match_info["user_id"])
 
     async def health(request: web.Request) -> Any:
-        return {"telegram_base_url": sandbox.telegram_base_url()}
+        return {"telegram_base_url": sandbox.telegram_base_url(), "zalo_base_url": sandbox.zalo_base_url()}
 
     async def get_knobs(request: web.Request) -> Any:
         return sandbox.knobs.to_dict()

@@ -2,8 +2,8 @@
 
 ``Sandbox`` is what tests and ``congkhai run`` use in-process; :mod:`bot.sandbox.client` drives
 the same operations over HTTP from another process. Dialects share one :class:`SandboxState`, so
-a Zalo dialect can later be mounted at ``/zalo/bot<token>/<method>`` beside Telegram's
-``/bot<token>/<method>`` and see the same users, chats and stats.
+the Zalo dialect, mounted at ``/zalo/bot<token>/<method>`` beside Telegram's
+``/bot<token>/<method>``, sees the same users, chats and stats.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from bot.sandbox.state import (
     wait_until,
 )
 from bot.sandbox.telegram import DEFAULT_TOKEN, OWN, OwnContact, TelegramDialect
+from bot.sandbox.zalo import DEFAULT_ZALO_TOKEN, ZaloDialect, add_zalo_control_routes
 
 SHUTDOWN_GRACE_SECONDS = 0.5
 
@@ -59,6 +60,7 @@ class Sandbox:
         self,
         token: str = DEFAULT_TOKEN,
         *,
+        zalo_token: str = DEFAULT_ZALO_TOKEN,
         bot_first_name: str = "Công khai (sandbox)",
         bot_username: str = "congkhai_sandbox_bot",
         knobs: Knobs | None = None,
@@ -66,7 +68,8 @@ class Sandbox:
     ) -> None:
         self.state = SandboxState((knobs or Knobs()).updated(**knob_values))
         self.telegram = TelegramDialect(self.state, token, first_name=bot_first_name, username=bot_username)
-        self._dialects: dict[str, Dialect] = {"telegram": self.telegram}
+        self.zalo = ZaloDialect(self.state, zalo_token)
+        self._dialects: dict[str, Dialect] = {"telegram": self.telegram, "zalo": self.zalo}
         self._runner: web.AppRunner | None = None
         self.host = "127.0.0.1"
         self.port: int | None = None
@@ -79,7 +82,9 @@ class Sandbox:
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)  # Bot API uploads go up to 50 MB
         self.telegram.add_routes(app)
+        self.zalo.add_routes(app)
         add_control_routes(app, self)
+        add_zalo_control_routes(app, self)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -130,6 +135,12 @@ class Sandbox:
             raise ValueError("this sandbox serves another bot token")
         return f"{self.url}/bot"
 
+    def zalo_base_url(self, token: str | None = None) -> str:
+        """The Zalo client's base URL, to which it appends ``<token>/<method>``."""
+        if token is not None and token != self.zalo.token:
+            raise ValueError("this sandbox serves another Zalo bot token")
+        return f"{self.url}/zalo/bot"
+
     # -- knobs and stats
     @property
     def knobs(self) -> Knobs:
@@ -174,6 +185,8 @@ class Sandbox:
         """A new user; ``started=True`` means they already pressed Start (no /start update)."""
         if channel not in self._dialects:
             raise SandboxError(f"no {channel} dialect in this sandbox")
+        if channel == "zalo":
+            user_id = str(user_id) if user_id is not None else self.zalo.new_user_id()
         return self.state.add_user(
             user_id,
             first_name,
@@ -195,6 +208,28 @@ class Sandbox:
         """The user writes to the bot; ``"/start ABC123"`` arrives as a command with its payload."""
         user = self.state.user(user_id)
         return self._dialect(user).user_text(user, text)
+
+    async def send_image(self, user_id: UserId, url: str, caption: str | None = None) -> ChatMessage:
+        """A Zalo user sends a picture (``message.image.received``)."""
+        return self.zalo.user_image(self._zalo_user(user_id), url, caption)
+
+    async def send_sticker(self, user_id: UserId, sticker: str = "sticker-1") -> ChatMessage:
+        """A Zalo user sends a sticker (``message.sticker.received``)."""
+        return self.zalo.user_sticker(self._zalo_user(user_id), sticker)
+
+    async def send_unsupported(self, user_id: UserId) -> ChatMessage:
+        """Zalo withholds what a protected user sent (``message.unsupported.received``)."""
+        return self.zalo.user_unsupported(self._zalo_user(user_id))
+
+    async def redeliver(self, user_id: UserId) -> dict[str, Any]:
+        """Zalo delivers the user's last update a second time."""
+        return self.zalo.redeliver(self._zalo_user(user_id))
+
+    def _zalo_user(self, user_id: UserId) -> VirtualUser:
+        user = self.state.user(user_id)
+        if user.channel != "zalo":
+            raise SandboxError(f"user {user_id} is not a Zalo user")
+        return user
 
     async def press_button(
         self,
