@@ -44,13 +44,14 @@ from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.render import to_html
 from bot.domain.texts import t
 from bot.services import flows, registration
+from bot.services import announcing
 from bot.services.deliveries import Job
 from bot.services.flows import Reply, Who
 from bot.services.messages import Message, section_buttons
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "mucluc", "tiendo", "gopy", "baocao", "huongdan")
+COMMANDS = ("start", "mucluc", "tiendo", "gopy", "baocao", "thongbao", "thongbao_ketqua", "huongdan")
 
 
 @lru_cache(maxsize=2048)
@@ -141,6 +142,8 @@ class TelegramChannel:
         app.add_handler(CommandHandler("tiendo", self._registered(self._on_progress)))
         app.add_handler(CommandHandler("gopy", self._registered(self._on_feedback_command)))
         app.add_handler(CommandHandler("baocao", self._registered(self._on_report)))
+        app.add_handler(CommandHandler("thongbao", self._registered(self._on_announce)))
+        app.add_handler(CommandHandler("thongbao_ketqua", self._registered(self._on_announce_results)))
         app.add_handler(CommandHandler("huongdan", self._registered(self._on_help)))
         app.add_handler(MessageHandler(filters.CONTACT, self._on_contact))
         app.add_handler(CallbackQueryHandler(self._on_button))
@@ -222,8 +225,19 @@ class TelegramChannel:
             return Reply().say(t("read.no_campaign"))
         return await flows.feedback_begin(session, staff, who, campaigns[0].id, None, False, self.ctx.clock.now())
 
+    async def _on_announce(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
+        return await announcing.begin(session, staff, who, self.ctx.clock.now())
+
+    async def _on_announce_results(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
+        return await announcing.results(session, staff, self.ctx.clock.now(), self.ctx.tz)
+
     async def _on_text(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
         message = update.effective_message
+        if message is not None and message.text:  # an announcement being composed keeps its bold and italics
+            composed = await announcing.text(session, staff, who, announcing.markdown_from_html(message.text_html),
+                                             self.ctx.clock.now(), self.ctx.tz)
+            if composed is not None:
+                return composed
         return await flows.text(session, staff, who, message.text if message and message.text else "", self.ctx.clock.now())
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -258,6 +272,8 @@ class TelegramChannel:
 
     async def _button_flow(self, session: AsyncSession, staff: Staff, who: Who, action: str, args: list[str]) -> tuple[Reply, Any]:
         now, tz = self.ctx.clock.now(), self.ctx.tz
+        if action.startswith("ann"):
+            return await announcing.button(session, staff, who, action, args, now, tz), None
         try:
             numbers = [int(a) for a in args]
         except ValueError:
