@@ -43,7 +43,7 @@ from bot.domain.enums import Channel, DeliveryKind
 from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.render import to_html
 from bot.domain.texts import t
-from bot.services import flows, registration
+from bot.services import feedback_flows, flows, registration
 from bot.services import announcing
 from bot.services.deliveries import Job
 from bot.services.flows import Reply, Who
@@ -51,7 +51,7 @@ from bot.services.messages import Message, section_buttons
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "mucluc", "tiendo", "gopy", "baocao", "thongbao", "thongbao_ketqua", "huongdan")
+COMMANDS = ("start", "mucluc", "tiendo", "gopy", "yeucau", "baocao", "thongbao", "thongbao_ketqua", "huongdan")
 
 
 @lru_cache(maxsize=2048)
@@ -141,6 +141,7 @@ class TelegramChannel:
         app.add_handler(CommandHandler("mucluc", self._registered(self._on_toc)))
         app.add_handler(CommandHandler("tiendo", self._registered(self._on_progress)))
         app.add_handler(CommandHandler("gopy", self._registered(self._on_feedback_command)))
+        app.add_handler(CommandHandler("yeucau", self._registered(lambda session, staff, who, update, context: feedback_flows.request_command(session, staff, who, " ".join(context.args or []), self.ctx.clock.now(), self.ctx.tz))))
         app.add_handler(CommandHandler("baocao", self._registered(self._on_report)))
         app.add_handler(CommandHandler("thongbao", self._registered(self._on_announce)))
         app.add_handler(CommandHandler("thongbao_ketqua", self._registered(self._on_announce_results)))
@@ -220,6 +221,9 @@ class TelegramChannel:
     async def _on_feedback_command(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
         from bot.services.reading import member_campaigns
 
+        listing = await feedback_flows.gopy(session, staff, who, " ".join(context.args or []), self.ctx.clock.now(), self.ctx.tz)
+        if listing is not None:  # leaders, the union, inspectors: the comments, and a button to write their own
+            return listing
         campaigns = await member_campaigns(session, staff.id)
         if not campaigns:
             return Reply().say(t("read.no_campaign"))
@@ -293,6 +297,8 @@ class TelegramChannel:
             return reply, (section, numbers[0]) if section is not None else None
         if action == "cancel":
             return await flows.cancel(session, who), None
+        if action in ("fbl", "fbv", "fbt", "fbg", "rq"):
+            return await feedback_flows.button(session, staff, who, action, numbers, now, tz), None
         return Reply(), None
 
     async def _edit(self, query: Any, edit: Message) -> None:

@@ -223,6 +223,10 @@ async def feedback_begin(session: AsyncSession, staff: Staff, who: Who, campaign
 async def text(session: AsyncSession, staff: Staff, who: Who, body: str, now: dt.datetime) -> Reply:
     """A free text: the comment we asked for, or a hint of what the bot understands."""
     pending = await conversation.peek(session, who.channel, who.user_id, now)
+    if pending is not None and pending.kind in ("feedback_answer", "info_request", "request_answer"):
+        from bot.services import feedback_flows  # it builds on this module
+
+        return await feedback_flows.text(session, staff, who, pending, body, now)
     if pending is None or pending.kind != "feedback":
         return Reply().say(t("help.commands"))
     data = dict(pending.data)
@@ -233,7 +237,8 @@ async def text(session: AsyncSession, staff: Staff, who: Who, body: str, now: dt
             text=body, anonymous=bool(data.get("anonymous")), via=who.channel, now=now,
         )
     except feedback.FeedbackRefused as refused:
-        return Reply().say(t(f"feedback.refused.{refused.reason}", limit=feedback.MAX_LENGTH))
+        return Reply().say(t(f"feedback.refused.{refused.reason}", limit=feedback.MAX_LENGTH,
+                             daily=feedback.DAILY_LIMIT))
     return Reply().say(t("feedback.thanks_anonymous" if data.get("anonymous") else "feedback.thanks"))
 
 
