@@ -21,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.base import BotContext, ChannelAdapter
 from bot.channels.dispatcher import DeliveryWorker
 from bot.channels.telegram import TelegramChannel
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo_client import ZaloClient
 from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import upgrade
 from bot.domain import invite
@@ -36,7 +38,7 @@ TICK_SECONDS = 5
 
 @dataclass
 class RuntimeOptions:
-    polling: bool = True  # Telegram getUpdates; False when webhooks (or a test) feed updates
+    polling: bool = True  # getUpdates (Telegram, Zalo); False when webhooks (or a test) feed updates
     run_worker: bool = True  # False: the caller drains the queue itself (tests, simulator)
     run_scheduler: bool = True  # False: the caller ticks itself
     set_commands: bool = True
@@ -51,6 +53,8 @@ class Runtime:
         clock: Clock | None = None,
         telegram_token: str | None = None,
         telegram_base_url: str | None = None,
+        zalo_token: str | None = None,
+        zalo_base_url: str | None = None,
         options: RuntimeOptions | None = None,
     ) -> None:
         self.settings = settings
@@ -60,11 +64,14 @@ class Runtime:
             settings.telegram_token.get_secret_value() if settings.telegram_token else None
         )
         self._telegram_base_url = telegram_base_url or settings.telegram_api_base
+        self._zalo_token = zalo_token or (settings.zalo_token.get_secret_value() if settings.zalo_token else None)
+        self._zalo_base_url = zalo_base_url or settings.zalo_api_base
         self.engine: AsyncEngine | None = None
         self.sessions: async_sessionmaker[AsyncSession] | None = None
         self.http: aiohttp.ClientSession | None = None
         self.channels: dict[Channel, ChannelAdapter] = {}
         self.telegram: TelegramChannel | None = None
+        self.zalo: ZaloChannel | None = None
         self.worker: DeliveryWorker | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self._worker_task: asyncio.Task[None] | None = None
@@ -83,6 +90,9 @@ class Runtime:
         if self._telegram_token:
             self.telegram = TelegramChannel(self._telegram_token, self._telegram_base_url, ctx, self.http)
             self.channels[Channel.TELEGRAM] = self.telegram
+        if self._zalo_token:
+            self.zalo = ZaloChannel(ZaloClient(self._zalo_token, self._zalo_base_url, self.http), ctx)
+            self.channels[Channel.ZALO] = self.zalo
         self.worker = DeliveryWorker(ctx, self.channels, rate=self.settings.send_rate)
         if self.telegram is not None:
             app = self.telegram.application
@@ -92,6 +102,8 @@ class Runtime:
             await app.start()
             if self.options.polling and app.updater is not None:
                 await app.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+        if self.zalo is not None and self.options.polling:
+            self.zalo.start_polling()
         if self.options.run_worker:
             self._worker_task = asyncio.create_task(self.worker.run(), name="delivery-worker")
         if self.options.run_scheduler:
@@ -126,6 +138,8 @@ class Runtime:
             if app.running:
                 await app.stop()
             await app.shutdown()
+        if self.zalo is not None:
+            await self.zalo.stop()
         if self.worker is not None:
             self.worker.stop()
         if self._worker_task is not None:

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 TELEGRAM_WEBHOOK_PATH = "/webhook/telegram"
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ZALO_WEBHOOK_PATH = "/webhook/zalo"
+ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 
 
 def build_app(runtime: Runtime, webhook_secret: str | None) -> web.Application:
@@ -45,6 +47,20 @@ def build_app(runtime: Runtime, webhook_secret: str | None) -> web.Application:
             await application.update_queue.put(update)
         return web.json_response({"ok": True})
 
+    async def zalo_webhook(request: web.Request) -> web.Response:
+        if runtime.zalo is None:
+            raise web.HTTPNotFound()
+        given = request.headers.get(ZALO_SECRET_HEADER, "")
+        if not webhook_secret or not hmac.compare_digest(given.encode(), webhook_secret.encode()):
+            raise web.HTTPForbidden()
+        try:
+            data = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise web.HTTPBadRequest() from None
+        runtime.zalo.accept(data)  # with or without the {ok, result} envelope; handled in the background
+        return web.json_response({"ok": True})
+
     app.router.add_get("/health", health)
     app.router.add_post(TELEGRAM_WEBHOOK_PATH, telegram_webhook)
+    app.router.add_post(ZALO_WEBHOOK_PATH, zalo_webhook)
     return app
