@@ -18,7 +18,7 @@ from bot.domain.texts import t
 from bot.runtime import Runtime, RuntimeOptions, seed_embedded
 from bot.sandbox import Sandbox
 from bot.settings import Settings
-from bot.web.app import TELEGRAM_WEBHOOK_PATH, build_app
+from bot.web.app import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, build_app
 
 
 async def serve(settings: Settings, *, webhook: bool, sandbox_port: int, say: Callable[[str], None]) -> None:
@@ -50,6 +50,10 @@ async def serve(settings: Settings, *, webhook: bool, sandbox_port: int, say: Ca
         await runtime.telegram.bot.set_webhook(
             url=settings.webhook_url.rstrip("/") + TELEGRAM_WEBHOOK_PATH,
             secret_token=settings.webhook_secret.get_secret_value(),
+        )
+    if webhook and runtime.zalo is not None and settings.webhook_url and settings.webhook_secret:
+        await runtime.zalo.client.set_webhook(  # Zalo wants a secret of 8-256 characters
+            settings.webhook_url.rstrip("/") + ZALO_WEBHOOK_PATH, settings.webhook_secret.get_secret_value()
         )
     say(t("run.started", host=settings.web_host, port=settings.web_port,
           mode=t("run.mode.webhook") if webhook else t("run.mode.polling")))

@@ -307,3 +307,21 @@ async def test_quota_429_is_retried_and_a_blocked_user_is_unreachable(db_url: st
         assert any(status is DeliveryStatus.BLOCKED for status, _ in after_block)
         assert all(sent_at < late for status, sent_at in after_block if status is DeliveryStatus.SENT)
         assert bot.sandbox.stats.forbidden >= 1
+
+
+async def test_the_client_never_shows_the_token() -> None:
+    from bot.channels.base import Transient
+    from bot.channels.zalo_client import ZaloClient
+
+    token = "1234567:very-secret-token"
+    client = ZaloClient(token, f"http://127.0.0.1:{_free_port()}/bot", timeout=2)
+    try:
+        await client.send_message("abc", "x")
+    except Transient as error:
+        assert token not in str(error) and "very-secret" not in repr(error)
+        assert error.__cause__ is None and error.__suppress_context__
+    else:
+        raise AssertionError("a closed port must fail")
+    finally:
+        await client.close()
+    assert "secret" not in repr(client)
