@@ -21,9 +21,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Announcement, AnnouncementAck, ChannelIdentity, Delivery, Department, Staff
+from bot.db.models import (
+    Announcement,
+    AnnouncementAck,
+    ChannelIdentity,
+    Delivery,
+    Department,
+    Staff,
+)
 from bot.db.queries import insert_ignoring_duplicates
-from bot.domain.enums import AnnouncementStatus, Channel, DeliveryKind, DeliveryStatus, Role
+from bot.domain.enums import (
+    AnnouncementStatus,
+    Channel,
+    DeliveryKind,
+    DeliveryStatus,
+    Role,
+)
 from bot.domain.roster import ROLE_NAMES_VI
 from bot.domain.texts import t
 from bot.services import audit
@@ -209,7 +222,7 @@ def parse_when(value: str, now: dt.datetime, tz: str) -> dt.datetime:
     if not SEND_FROM <= local.time() <= SEND_UNTIL:
         raise AnnouncementRefused("announce.time.outside_hours", value=value,
                                   start=f"{SEND_FROM:%H:%M}", end=f"{SEND_UNTIL:%H:%M}")
-    when = local.astimezone(dt.timezone.utc)
+    when = local.astimezone(dt.UTC)
     if when <= now:
         raise AnnouncementRefused("announce.time.past", value=value)
     return when

@@ -12,7 +12,13 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.db.engine import create_engine, session_factory
-from bot.db.models import Announcement, AnnouncementAck, ChannelIdentity, Delivery, Staff
+from bot.db.models import (
+    Announcement,
+    AnnouncementAck,
+    ChannelIdentity,
+    Delivery,
+    Staff,
+)
 from bot.domain.enums import AnnouncementStatus, Channel, DeliveryStatus
 from bot.domain.roster import parse_table
 from bot.sandbox import ChatMessage
@@ -248,7 +254,7 @@ async def _roster_with_links(db_url: str) -> None:
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as session, session.begin():
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             await roster.import_roster(session, parse_table(ROSTER), now)
             people = (await session.scalars(select(Staff).order_by(Staff.id))).all()
             for person in people:
