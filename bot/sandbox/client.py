@@ -135,6 +135,19 @@ class SandboxClient:
     async def unblock(self, user_id: UserId) -> dict[str, Any]:
         return await self._call("POST", f"/users/{user_id}/unblock")
 
+    # -- Zalo users only
+    async def send_image(self, user_id: UserId, url: str, caption: str | None = None) -> dict[str, Any]:
+        return await self._call("POST", f"/users/{user_id}/image", {"url": url, "caption": caption})
+
+    async def send_sticker(self, user_id: UserId, sticker: str = "sticker-1") -> dict[str, Any]:
+        return await self._call("POST", f"/users/{user_id}/sticker", {"sticker": sticker})
+
+    async def send_unsupported(self, user_id: UserId) -> dict[str, Any]:
+        return await self._call("POST", f"/users/{user_id}/unsupported")
+
+    async def redeliver(self, user_id: UserId) -> dict[str, Any]:
+        return await self._call("POST", f"/users/{user_id}/redeliver")
+
     # -- what reached the users
     async def read_chat(self, user_id: UserId, *, include_user_messages: bool = False) -> list[dict[str, Any]]:
         return await self._call("GET", f"/users/{user_id}/chat", include_user=int(include_user_messages))

@@ -325,3 +325,35 @@ async def test_the_client_never_shows_the_token() -> None:
     finally:
         await client.close()
     assert "secret" not in repr(client)
+
+
+async def test_the_sandbox_control_api_plays_zalo_users() -> None:
+    from bot.channels.zalo_client import ZaloClient
+    from bot.sandbox import Sandbox, SandboxClient, SandboxClientError
+
+    async with Sandbox(rate_limits=False) as sandbox, SandboxClient(sandbox.url) as control:
+        zalo = ZaloClient(sandbox.zalo.token, sandbox.zalo_base_url())
+        try:
+            user = await control.create_user(first_name="Lan", channel="zalo")
+            await control.send_text(user["id"], "xin chào")
+            await control.send_image(user["id"], "https://example.org/a.jpg", "ảnh")
+            await control.send_sticker(user["id"])
+            await control.send_unsupported(user["id"])
+            await control.redeliver(user["id"])
+            events = []
+            while (update := await zalo.get_updates(timeout=0)) is not None:
+                events.append(update["event_name"])
+                assert isinstance(update["message"]["date"], int) and update["message"]["date"] > 10**12
+                assert update["message"]["chat"]["id"] == user["id"]
+            assert events == ["message.text.received", "message.image.received", "message.sticker.received",
+                              "message.unsupported.received", "message.unsupported.received"]
+            telegram_user = await control.create_user(first_name="Tele")
+            try:
+                await control.send_sticker(telegram_user["id"])
+            except SandboxClientError as error:
+                assert error.status == 400
+            else:
+                raise AssertionError("stickers are for Zalo users")
+            assert (await zalo.get_me())["account_type"] == "BASIC"
+        finally:
+            await zalo.close()
