@@ -8,7 +8,6 @@ Every answer's ``ok`` is checked; HTTP 200 alone does not mean success.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -95,7 +94,7 @@ class ZaloClient:
                 status = response.status
                 retry_header = response.headers.get("Retry-After")
                 raw = await response.read()
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Transient(f"{method}: timed out") from None
         except aiohttp.ClientError as error:
             raise Transient(f"{method}: {type(error).__name__}") from None

@@ -9,7 +9,6 @@ the Zalo dialect, mounted at ``/zalo/bot<token>/<method>`` beside Telegram's
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import Callable
 from typing import Any, Protocol
 

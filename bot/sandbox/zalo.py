@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from bot.sandbox.state import Chat, ChatMessage, SandboxError, SandboxState, Signal, VirtualUser
+from bot.sandbox.state import (
+    Chat,
+    ChatMessage,
+    SandboxError,
+    SandboxState,
+    Signal,
+    VirtualUser,
+)
 
 if TYPE_CHECKING:
     from bot.sandbox.server import Sandbox
@@ -392,7 +399,7 @@ class ZaloDialect:
             async with self._session.post(url, data=body, headers=headers, timeout=ClientTimeout(total=timeout)) as response:
                 await response.read()
                 return 200 <= response.status < 300
-        except Exception as exc:  # any transport failure counts as a failed delivery
+        except Exception as exc:  # noqa: BLE001 - any transport failure counts as a failed delivery
             log.debug("zalo webhook POST failed: %r", exc)
             return False
 
