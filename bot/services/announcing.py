@@ -376,3 +376,18 @@ def _may_manage(staff: Staff, announcement: Announcement) -> bool:
 
 def _may_see(staff: Staff, announcement: Announcement) -> bool:
     return announcement.author_id == staff.id or bool(staff.role_set & {Role.LEADER, Role.ADMIN})
+
+
+def typed_ack(tz: str) -> Any:
+    """For a messenger without buttons (Zalo: the person types "đã nhận"): the hook
+    ``ZaloChannel.announcement_ack`` expects, answering with a message instead of a toast.
+    Wire it where the channel is built: ``channel.announcement_ack = announcing.typed_ack(tz)``."""
+
+    async def acknowledge(session: AsyncSession, staff: Staff, who: Who, announcement_id: int | None,
+                          now: dt.datetime) -> Reply:
+        if announcement_id is None:
+            return Reply().say(t("announce.gone"))
+        reply = await _acknowledge(session, staff, who, announcement_id, now, tz)
+        return Reply().say(reply.edit.text if reply.edit is not None else (reply.toast or ""))
+
+    return acknowledge
