@@ -33,7 +33,7 @@ from bot.domain.limits import ZALO_LAST_RESERVE, ZALO_TEXT_LIMIT
 from bot.domain.render import to_plain
 from bot.domain.text import nfc
 from bot.domain.texts import t
-from bot.services import conversation, flows, reading, registration
+from bot.services import announcing, conversation, flows, reading, registration
 from bot.services.deliveries import Job
 from bot.services.documents import SectionView
 from bot.services.flows import Reply, Who
@@ -156,7 +156,7 @@ class ZaloChannel:
         self.client = client
         self.ctx = ctx
         self.sent_messages = 0
-        self.announcement_ack: AnnouncementAck | None = None
+        self.announcement_ack: AnnouncementAck | None = announcing.typed_ack(ctx.tz)
         self._poller: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 

@@ -68,7 +68,7 @@ CATALOGUE: dict[str, str] = {
     "start.other_contact": "Vui lòng chia sẻ số điện thoại của chính bạn bằng nút “📱 Chia sẻ số điện thoại”, không gửi danh bạ của người khác.",
     "start.unknown_phone": "Số điện thoại này không có trong danh sách của cơ quan. Hãy dùng mã kích hoạt văn thư đã gửi, hoặc liên hệ văn thư.",
     "start.too_many": "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau một giờ hoặc liên hệ văn thư.",
-    "help.commands": "Bạn có thể dùng:\n/mucluc — mục lục, đọc lại bất kỳ mục nào\n/tiendo — tiến độ đọc và xác nhận của bạn\n/gopy — góp ý về văn bản (có thể ẩn danh)\n/huongdan — hướng dẫn",
+    "help.commands": "Bạn có thể dùng:\n/mucluc — mục lục, đọc lại bất kỳ mục nào\n/tiendo — tiến độ đọc và xác nhận của bạn\n/gopy — góp ý về văn bản (có thể ẩn danh)\n/yeucau — đề nghị cung cấp văn bản chưa hoặc không còn công khai\n/huongdan — hướng dẫn\nLãnh đạo, công đoàn: /baocao — số liệu; /thongbao — gửi thông báo; /thongbao_ketqua — kết quả thông báo",
     # --- chat: reading and confirming ------------------------------------------------------
     "ack.done": "Đã ghi nhận xác nhận ({confirmed}/{total} mục).",
     "ack.stamp": "✅ Đã xác nhận lúc {at}",

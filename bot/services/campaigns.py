@@ -194,6 +194,8 @@ def plan_for(campaign: Campaign, sections: Sequence[Section] | Sequence[SectionV
     key = (
         campaign.id, campaign.document_id, campaign.start_on, campaign.end_on,
         campaign.send_window_start, campaign.send_window_end, campaign.reminder_tail_days, tz,
+        # the sections themselves: ids repeat across databases (tests, the simulator)
+        tuple((s.id, s.ordinal, len(s.body), s.heading) for s in sections),
     )
     plan = _PLANS.get(key)
     if plan is None:
