@@ -300,6 +300,7 @@ CATALOGUE: dict[str, str] = {
     "report.head": "📊 **Đợt #{id}: {title}**\n{start} – {end} · {sections} mục",
     "report.row": "• **{department}**: {members} người, {linked} đã liên kết; đã gửi {sent} tin; {all_confirmed} xác nhận đủ các mục, {attested} xác nhận toàn văn; {unreachable} không liên lạc được",
     "report.total": "Toàn cơ quan",
+    "report.channels": "   Liên kết: Telegram {linked_telegram}, Zalo {linked_zalo} (cả hai: {linked_both}); xác nhận mục qua Telegram {acks_telegram}, qua Zalo {acks_zalo}",
     "report.feedback": "💬 Góp ý: {count}",
     "report.legend": "“Đã gửi” là tin đã đến ứng dụng; “xác nhận” là người dùng tự bấm “Đã đọc”. Bot không biết ai đã thực sự đọc.",
     "commands.start": "Bắt đầu, liên kết tài khoản",

@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Ack, Campaign, CampaignMember, ChannelIdentity, Delivery, Department, Feedback, Staff
-from bot.domain.enums import DeliveryKind, DeliveryStatus
+from bot.domain.enums import Channel, DeliveryKind, DeliveryStatus
 from bot.services.reading import ATTESTATION_ITEM
 
 
@@ -26,6 +26,11 @@ class Row:
     attested: int = 0  # people who confirmed the whole document
     unreachable: int = 0
     acks: int = 0  # section confirmations
+    linked_telegram: int = 0  # people with a Telegram account linked (those on both count here too)
+    linked_zalo: int = 0
+    linked_both: int = 0
+    acks_telegram: int = 0  # section confirmations made on Telegram (``Ack.via``)
+    acks_zalo: int = 0
 
 
 @dataclass
@@ -86,6 +91,44 @@ async def campaign_counts(session: AsyncSession, campaign: Campaign, sections: i
     ).all():
         rows[department].sent = int(sent)
 
+    by_channel = (
+        select(
+            ChannelIdentity.staff_id,
+            func.max(case((ChannelIdentity.channel == Channel.TELEGRAM, 1), else_=0)).label("telegram"),
+            func.max(case((ChannelIdentity.channel == Channel.ZALO, 1), else_=0)).label("zalo"),
+        )
+        .group_by(ChannelIdentity.staff_id)
+        .subquery()
+    )
+    for department, telegram, zalo, both in (
+        await session.execute(
+            select(
+                members.c.department,
+                func.sum(by_channel.c.telegram),
+                func.sum(by_channel.c.zalo),
+                func.sum(case(((by_channel.c.telegram == 1) & (by_channel.c.zalo == 1), 1), else_=0)),
+            )
+            .join(by_channel, by_channel.c.staff_id == members.c.staff_id)
+            .group_by(members.c.department)
+        )
+    ).all():
+        rows[department].linked_telegram = int(telegram or 0)
+        rows[department].linked_zalo = int(zalo or 0)
+        rows[department].linked_both = int(both or 0)
+
+    for department, via, count in (
+        await session.execute(
+            select(members.c.department, Ack.via, func.count(Ack.id))
+            .join(Ack, Ack.staff_id == members.c.staff_id)
+            .where(Ack.campaign_id == campaign.id, Ack.item != ATTESTATION_ITEM)
+            .group_by(members.c.department, Ack.via)
+        )
+    ).all():
+        if via is Channel.TELEGRAM:
+            rows[department].acks_telegram = int(count)
+        elif via is Channel.ZALO:
+            rows[department].acks_zalo = int(count)
+
     per_person = (
         select(
             Ack.staff_id,
@@ -117,7 +160,10 @@ async def campaign_counts(session: AsyncSession, campaign: Campaign, sections: i
         await session.scalar(select(func.count(Feedback.id)).where(Feedback.campaign_id == campaign.id)) or 0
     )
     for row in result.rows:
-        for name in ("members", "linked", "sent", "all_confirmed", "attested", "unreachable", "acks"):
+        for name in (
+            "members", "linked", "sent", "all_confirmed", "attested", "unreachable", "acks",
+            "linked_telegram", "linked_zalo", "linked_both", "acks_telegram", "acks_zalo",
+        ):
             setattr(result.total, name, getattr(result.total, name) + getattr(row, name))
     return result
 

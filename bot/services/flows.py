@@ -275,6 +275,8 @@ def render_counts(data: counts.CampaignCounts) -> str:
         name = row.department or t("report.total")
         lines.append(t("report.row", department=name, members=row.members, linked=row.linked, sent=row.sent,
                        all_confirmed=row.all_confirmed, attested=row.attested, unreachable=row.unreachable))
+        lines.append(t("report.channels", linked_telegram=row.linked_telegram, linked_zalo=row.linked_zalo,
+                       linked_both=row.linked_both, acks_telegram=row.acks_telegram, acks_zalo=row.acks_zalo))
     lines.append(t("report.feedback", count=data.feedback))
     lines.append(t("report.legend"))
     return "\n".join(lines)
