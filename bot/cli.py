@@ -23,21 +23,21 @@ from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.domain import legal
 from bot.domain.dates import format_date_vi, parse_date
+from bot.domain.document import DocumentError
 from bot.domain.drip import SendWindow, table_header
 from bot.domain.enums import CampaignKind, CampaignStatus, Role
-from bot.domain.document import DocumentError
 from bot.domain.invite import deep_link, display_code
 from bot.domain.roster import ROLE_NAMES_VI, display_phone, parse_roles, parse_table
+from bot.domain.texts import t
 from bot.reports import invites as invites_report
 from bot.reports.invites import InviteRow
-from bot.domain.texts import t
 from bot.services import campaigns as campaign_service
-from bot.services import reminders
 from bot.services import documents as document_service
-from bot.services.campaigns import Audience
+from bot.services import reminders
 from bot.services import roster as roster_service
-from bot.services.document_files import read_document
+from bot.services.campaigns import Audience
 from bot.services.clock import SystemClock
+from bot.services.document_files import read_document
 from bot.services.roster_files import RosterFileError, read_table
 from bot.settings import Settings, load_settings
 
@@ -851,12 +851,14 @@ def announce_results(ctx: click.Context, announcement_id: int, as_json: bool) ->
 @click.option("--staff", type=click.IntRange(1, 5000), default=200, show_default=True, help=t("cli.simulate.staff"))
 @click.option("--seed", type=int, default=1, show_default=True, help=t("cli.simulate.seed"))
 @click.option("--doc", "document", type=click.Path(path_type=Path, exists=True, dir_okay=False), help=t("cli.simulate.doc"))
+@click.option("--channel", type=click.Choice(["telegram", "zalo", "mixed"]), default="telegram", show_default=True,
+              help=t("cli.simulate.channel"))
 @click.option("--json", "as_json", is_flag=True, help=t("cli.opt.json"))
-def simulate_command(staff: int, seed: int, document: Path | None, as_json: bool) -> None:
+def simulate_command(staff: int, seed: int, document: Path | None, channel: str, as_json: bool) -> None:
     from bot.simulate import simulate
 
     try:
-        result = simulate(staff, seed, document)
+        result = simulate(staff, seed, document, channel)
     except DocumentError as error:
         raise ClerkError(str(error)) from None
     if as_json:

@@ -5,6 +5,12 @@ The figures that matter are counted on the far side: ``sandbox_received`` and
 ``duplicates`` come from the sandbox's record of what reached each chat, and
 ``lost`` is every chunk owed to a reachable member (a section whose time came)
 that never reached their chat.
+
+``channel`` picks the messenger: everyone on Telegram, everyone on Zalo (link by typing the
+invite code, confirm by typing "đã đọc"), or a mix where about half use each and about one in
+ten link both (each section must then reach one of their chats only: the one used last).
+The first person is a leader; the simulator answers every open comment on their behalf at
+16:00 each working day, alternately tiếp thu and giải trình.
 """
 
 from __future__ import annotations
@@ -23,15 +29,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.channels.zalo import SECTION_HINT_ACTIONS, hint, section_messages
 from bot.db.migrate import upgrade
 from bot.db.models import ChannelIdentity, Delivery, Feedback, Staff
-from bot.domain.enums import DeliveryKind, DeliveryStatus
 from bot.domain import chunking
+from bot.domain.enums import DeliveryKind, DeliveryStatus, FeedbackStatus
 from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.roster import parse_table
 from bot.runtime import SAMPLE_DOCUMENT, Runtime, RuntimeOptions
 from bot.sandbox import ChatMessage, Sandbox, VirtualUser
-from bot.services import campaigns, documents, roster
+from bot.services import campaigns, documents, feedback, roster
 from bot.services.clock import FakeClock
 from bot.services.document_files import read_document
 from bot.settings import load_settings
@@ -55,6 +62,15 @@ class Kind(str, enum.Enum):
     BLOCKER = "blocker"  # reads a little, then blocks the bot
 
 
+CHANNELS = ("telegram", "zalo", "mixed")
+SECTION_HINT = hint(list(SECTION_HINT_ACTIONS))
+ATTEST_HINT = "xác nhận toàn văn"
+COMMENT = "Đề nghị bổ sung thời hạn trả lời góp ý của cán bộ."
+ANSWERS = (
+    (FeedbackStatus.ACCEPTED, "Tiếp thu: quy chế sẽ ghi rõ thời hạn trả lời góp ý."),
+    (FeedbackStatus.EXPLAINED, "Giải trình: thời hạn đã được quy định tại Điều 5 của quy chế."),
+)
+
 PROFILE = [(Kind.PROMPT, 45), (Kind.SLOW, 22), (Kind.AHEAD, 13), (Kind.SILENT, 10), (Kind.NEVER, 5), (Kind.BLOCKER, 5)]
 
 
@@ -64,12 +80,15 @@ class Person:
     phone: str
     kind: Kind
     code: str = ""
-    user: VirtualUser | None = None
+    channels: tuple[str, ...] = ("telegram",)  # in the order the person links them
+    user: VirtualUser | None = None  # the account linked last: where sections go
+    accounts: list[VirtualUser] = field(default_factory=list)  # every linked account, in order
+    read_up_to: dict[Any, int] = field(default_factory=dict)  # per account: messages already looked at
+    shown: set[tuple[Any, int]] = field(default_factory=set)  # (account, message id) the person asked to see again
     joins_at: dt.datetime | None = None
     blocks_at: dt.datetime | None = None
     comments_at: dt.datetime | None = None
     anonymous: bool = False
-    read_up_to: int = 0  # messages of the chat already looked at
     nudged: bool = False  # a reminder came: a slow reader stops putting it off
     pending: list[tuple[ChatMessage, dt.datetime]] = field(default_factory=list)  # to confirm, since when
     blocked: bool = False
@@ -86,6 +105,7 @@ class Result:
     confirmed: int
     unreachable: int
     feedback: int
+    answered: int
     reminders: int
     seconds: float
 
@@ -103,16 +123,41 @@ def people(count: int, rng: random.Random) -> list[Person]:
 
 
 def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(TZ)).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=ZoneInfo(TZ)).astimezone(dt.UTC)
+
+
+def assign_channels(persons: list[Person], channel: str, rng: random.Random) -> None:
+    """Telegram, Zalo, or a mix: about half each, about one in ten on both (never a blocker)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    for person in persons:
+        if channel != "mixed":
+            person.channels = (channel,)
+            continue
+        draw = rng.random()
+        if draw < 0.1 and person.kind is not Kind.BLOCKER:
+            person.channels = ("telegram", "zalo") if rng.random() < 0.5 else ("zalo", "telegram")
+        else:
+            person.channels = ("zalo",) if draw < 0.55 else ("telegram",)
+    if channel == "mixed" and not any(len(p.channels) == 2 for p in persons):
+        both = next((p for p in persons if p.kind not in (Kind.BLOCKER, Kind.NEVER)), None)
+        if both is not None:
+            both.channels = ("zalo", "telegram")
 
 
 class Simulation:
-    def __init__(self, staff: int, seed: int, document: Path | None = None) -> None:
+    def __init__(self, staff: int, seed: int, document: Path | None = None, channel: str = "telegram") -> None:
         self.rng = random.Random(seed)
         self.people = people(staff, self.rng)
+        self.channel = channel
+        assign_channels(self.people, channel, self.rng)
         self.document = document or SAMPLE_DOCUMENT
         self.clock = FakeClock(local(START, 7))
         self.gate = asyncio.Semaphore(48)
+        self.answered = 0
+        self.telegram_chunks: dict[int, list[str]] = {}
+        self.zalo_chunks: dict[int, list[str]] = {}
+        self.zalo_ordinals: dict[str, int] = {}
 
     async def run(self) -> Result:
         began = time.perf_counter()
@@ -121,9 +166,15 @@ class Simulation:
             await asyncio.to_thread(upgrade, url)
             async with Sandbox(rate_limits=False) as sandbox:
                 self.sandbox = sandbox
+                telegram = self.channel in ("telegram", "mixed")
+                zalo = self.channel in ("zalo", "mixed")
                 runtime = Runtime(
-                    load_settings(database_url=url, send_rate=5000.0), clock=self.clock,
-                    telegram_token=sandbox.token, telegram_base_url=sandbox.telegram_base_url(),
+                    load_settings(database_url=url, send_rate=5000.0, telegram_token=None, zalo_token=None),
+                    clock=self.clock,
+                    telegram_token=sandbox.token if telegram else None,
+                    telegram_base_url=sandbox.telegram_base_url() if telegram else None,
+                    zalo_token=sandbox.zalo.token if zalo else None,
+                    zalo_base_url=sandbox.zalo_base_url() if zalo else None,
                     options=RuntimeOptions(run_worker=False, run_scheduler=False, migrate=False),
                 )
                 await runtime.start()
@@ -136,8 +187,9 @@ class Simulation:
                     await runtime.stop()
 
     async def _prepare(self) -> list[Any]:
-        table = [["Họ và tên", "Đơn vị", "Số điện thoại"]] + [
-            [p.name, DEPARTMENTS[i % len(DEPARTMENTS)], p.phone] for i, p in enumerate(self.people)
+        table = [["Họ và tên", "Đơn vị", "Số điện thoại", "Vai trò"]] + [
+            [p.name, DEPARTMENTS[i % len(DEPARTMENTS)], p.phone, "lãnh đạo" if i == 0 else ""]
+            for i, p in enumerate(self.people)
         ]
         now = self.clock.now()
         async with self.runtime.sessions() as session, session.begin():
@@ -149,6 +201,16 @@ class Simulation:
                 actor="simulate",
             )
             sections = list(doc.document.sections)
+        self.telegram_chunks = {
+            s.ordinal: [
+                chunking.telegram_visible_text(c)
+                for c in chunking.telegram_chunks(s.path, s.heading, s.body, limit=TELEGRAM_TEXT_LIMIT, last_reserve=TELEGRAM_LAST_RESERVE)
+            ]
+            for s in sections
+        }
+        # Zalo renders a section as plain chunks, the last one ending with the command hint
+        self.zalo_chunks = {s.ordinal: [m.text for m in section_messages(s.path, s.heading, s.body)] for s in sections}
+        self.zalo_ordinals = {text: o for o, texts in self.zalo_chunks.items() for text in texts}
         for person in self.people:
             person.code = codes["+84" + person.phone[1:]]
             if person.kind is not Kind.NEVER:
@@ -165,15 +227,36 @@ class Simulation:
         calendar = campaigns.calendar()
         for offset in range(DAYS):
             day = START + dt.timedelta(days=offset)
-            hours = range(7, 18) if calendar.is_working_day(day) else (9, 15)
+            working = calendar.is_working_day(day)
+            hours = range(7, 18) if working else (9, 15)
             for hour in hours:
                 self.clock.set(max(self.clock.now(), local(day, hour)))
+                if working and hour == 16:
+                    await self._answer_comments()
                 await self.runtime.tick()
                 await self._send()
                 await asyncio.gather(*(self._act(p) for p in self.people))
                 await self._send()
         self.clock.set(local(START + dt.timedelta(days=DAYS), 0, 1))
         await self.runtime.tick()  # the window closes
+
+    async def _answer_comments(self) -> None:
+        """The leader (the first person) answers every open comment: tiếp thu, giải trình, in turn."""
+        now = self.clock.now()
+        async with self.runtime.sessions() as session, session.begin():
+            leader = await session.scalar(select(Staff).where(Staff.phone == "+84" + self.people[0].phone[1:]))
+            assert leader is not None
+            waiting = (
+                await session.scalars(
+                    select(Feedback.id).where(Feedback.status == FeedbackStatus.RECEIVED).order_by(Feedback.id)
+                )
+            ).all()
+            for feedback_id in waiting:
+                decision, text = ANSWERS[self.answered % len(ANSWERS)]
+                await feedback.answer(
+                    session, staff=leader, feedback_id=feedback_id, decision=decision, text=text, now=now, tz=TZ
+                )
+                self.answered += 1
 
     async def _send(self) -> None:
         worker = self.runtime.worker
@@ -185,87 +268,145 @@ class Simulation:
                 if not await worker.drain():
                     return
 
+    async def _link(self, person: Person, channel: str) -> None:
+        user = await self.sandbox.create_user(first_name=person.name.split()[-1], channel=channel)
+        count = len(await self.sandbox.read_chat(user.id))
+        # Telegram: the deep link's /start; Zalo: the code typed as a message
+        await self.sandbox.send_text(user.id, f"/start {person.code}" if channel == "telegram" else person.code)
+        await self.sandbox.wait_for_messages(user.id, count + 1, timeout=20)
+        await self._quiet(user)
+        person.accounts.append(user)
+        person.user = user
+
+    async def _quiet(self, user: VirtualUser, seconds: float = 0.05) -> list[ChatMessage]:
+        """Wait until the bot has stopped writing (a reply may be several messages)."""
+        chat = await self.sandbox.read_chat(user.id)
+        while True:
+            await asyncio.sleep(seconds)
+            again = await self.sandbox.read_chat(user.id)
+            if len(again) == len(chat):
+                return again
+            chat = again
+
     async def _act(self, person: Person) -> None:
         now = self.clock.now()
         async with self.gate:
-            if person.user is None:
-                if person.joins_at is not None and person.joins_at <= now:
-                    person.user = await self.sandbox.create_user(first_name=person.name.split()[-1])
-                    count = len(await self.sandbox.read_chat(person.user.id))
-                    await self.sandbox.send_text(person.user.id, f"/start {person.code}")
-                    await self.sandbox.wait_for_messages(person.user.id, count + 1, timeout=20)
-                return
+            if len(person.accounts) < len(person.channels):
+                if person.joins_at is None:
+                    return
+                # a second messenger is linked a day after the first
+                when = person.joins_at + dt.timedelta(days=len(person.accounts))
+                if when <= now:
+                    await self._link(person, person.channels[len(person.accounts)])
+                if not person.accounts:
+                    return
             if person.blocked:
                 return
+            assert person.user is not None
             if person.blocks_at is not None and person.blocks_at <= now:
                 await self.sandbox.block(person.user.id)
                 person.blocked = True
                 return
             if person.kind is Kind.SILENT:
                 return
-            chat = await self.sandbox.read_chat(person.user.id)
-            for message in chat[person.read_up_to :]:
-                if any(b["text"] in ("✅ Đã đọc", "✅ Tôi đã đọc toàn văn") for b in message.buttons):
-                    person.pending.append((message, now))
-                elif (message.text or "").startswith(("⏰", "⏳")):
-                    person.nudged = True
-            person.read_up_to = len(chat)
+            for user in person.accounts:
+                chat = await self.sandbox.read_chat(user.id)
+                for message in chat[person.read_up_to.get(user.id, 0) :]:
+                    if (user.id, message.message_id) in person.shown:
+                        continue
+                    text = message.text or ""
+                    if any(b["text"] in ("✅ Đã đọc", "✅ Tôi đã đọc toàn văn") for b in message.buttons) or user.channel == "zalo" and (text.endswith(SECTION_HINT) or ATTEST_HINT in text):
+                        person.pending.append((message, now))
+                    elif text.startswith(("⏰", "⏳")):
+                        person.nudged = True
+                person.read_up_to[user.id] = len(chat)
             waiting = []
-            for message, since in person.pending:
-                if not await self._maybe_press(person, message, since, now):
-                    waiting.append((message, since))
+            # newest first: on Zalo "đã đọc" means the section sent last, before any is asked for again
+            for message, since in reversed(person.pending):
+                if not await self._maybe_confirm(person, message, since, now):
+                    waiting.insert(0, (message, since))
             person.pending = waiting
             if person.comments_at is not None and person.comments_at <= now:
                 person.comments_at = None
-                await self._comment(person, chat)
+                await self._comment(person)
 
-    async def _maybe_press(self, person: Person, message: ChatMessage, since: dt.datetime, now: dt.datetime) -> bool:
+    def _account_of(self, person: Person, message: ChatMessage) -> VirtualUser:
+        return next(u for u in person.accounts if str(u.id) == str(message.chat_id))
+
+    async def _maybe_confirm(self, person: Person, message: ChatMessage, since: dt.datetime, now: dt.datetime) -> bool:
         """Confirm a message once this person's reading time has passed. True when done."""
         wait = {Kind.SLOW: dt.timedelta(days=3), Kind.BLOCKER: dt.timedelta(hours=2)}.get(person.kind, dt.timedelta())
         if now - since < wait and not person.nudged:
             return False
+        user = self._account_of(person, message)
+        if user.channel == "zalo":
+            await self._type_confirmation(person, user, message)
+            return True
         labels = {b["text"]: b["callback_data"] for b in message.buttons}
         action = labels.get("✅ Đã đọc") or labels.get("✅ Tôi đã đọc toàn văn")
         if action is None:
             return True
-        record = await self.sandbox.press_button(person.user.id, message.message_id, action)  # type: ignore[union-attr]
+        record = await self.sandbox.press_button(user.id, message.message_id, action)
         await self.sandbox.wait_for_answer(record.id, timeout=20)
         if person.kind is Kind.AHEAD and "Đọc tiếp ▶" in labels and self.rng.random() < 0.3:
-            record = await self.sandbox.press_button(person.user.id, message.message_id, labels["Đọc tiếp ▶"])  # type: ignore[union-attr]
+            record = await self.sandbox.press_button(user.id, message.message_id, labels["Đọc tiếp ▶"])
             await self.sandbox.wait_for_answer(record.id, timeout=20)
         return True
 
-    async def _comment(self, person: Person, chat: list[ChatMessage]) -> None:
+    async def _say(self, person: Person, user: VirtualUser, text: str, *, shown: bool = False) -> list[ChatMessage]:
+        """Type on Zalo and wait for the whole answer; ``shown`` marks it as a copy asked for."""
+        before = len(await self.sandbox.read_chat(user.id))
+        await self.sandbox.send_text(user.id, text)
+        await self.sandbox.wait_for_messages(user.id, before + 1, timeout=20)
+        new = (await self._quiet(user))[before:]
+        if shown:
+            person.shown.update((user.id, m.message_id) for m in new)
+        person.read_up_to[user.id] = before + len(new)
+        return new
+
+    async def _type_confirmation(self, person: Person, user: VirtualUser, message: ChatMessage) -> None:
+        """Zalo has no buttons: "đã đọc" confirms the section sent last, so an older one is
+        first asked for again by its number ("mục 3"), then confirmed."""
+        text = message.text or ""
+        if ATTEST_HINT in text and not text.endswith(SECTION_HINT):
+            await self._say(person, user, "xác nhận toàn văn")
+            return
+        ordinal = self.zalo_ordinals.get(text)
+        newest = next((m for m in reversed(await self.sandbox.read_chat(user.id))
+                       if (m.text or "").endswith(SECTION_HINT) and (user.id, m.message_id) not in person.shown), None)
+        if ordinal is not None and newest is not None and newest.message_id != message.message_id:
+            await self._say(person, user, f"mục {ordinal}", shown=True)
+        await self._say(person, user, "đã đọc")
+        if person.kind is Kind.AHEAD and self.rng.random() < 0.3:
+            # the next section comes as a delivery (no answer in chat): don't wait for it here
+            await self.sandbox.send_text(user.id, "tiếp")
+
+    async def _comment(self, person: Person) -> None:
+        user = person.user
+        if user is None:
+            return
+        if user.channel == "zalo":
+            prefix = "góp ý ẩn danh" if person.anonymous else "góp ý"
+            await self._say(person, user, f"{prefix} {COMMENT}")
+            return
+        chat = await self.sandbox.read_chat(user.id)
         target = next((m for m in reversed(chat) if any(b["text"] == "💬 Góp ý" for b in m.buttons)), None)
-        if target is None or person.user is None:
+        if target is None:
             return
         action = next(b["callback_data"] for b in target.buttons if b["text"] == "💬 Góp ý")
         if person.anonymous:
             action = action.replace("fb:", "fbanon:", 1)
-        count = len(await self.sandbox.read_chat(person.user.id))
-        record = await self.sandbox.press_button(person.user.id, target.message_id, action, check=not person.anonymous)
+        count = len(chat)
+        record = await self.sandbox.press_button(user.id, target.message_id, action, check=not person.anonymous)
         await self.sandbox.wait_for_answer(record.id, timeout=20)
-        await self.sandbox.wait_for_messages(person.user.id, count + 1, timeout=20)
-        await self.sandbox.send_text(person.user.id, "Đề nghị bổ sung thời hạn trả lời góp ý của cán bộ.")
-        await self.sandbox.wait_for_messages(person.user.id, count + 2, timeout=20)
+        await self.sandbox.wait_for_messages(user.id, count + 1, timeout=20)
+        await self.sandbox.send_text(user.id, COMMENT)
+        await self.sandbox.wait_for_messages(user.id, count + 2, timeout=20)
 
     async def _measure(self, sections: list[Any], seconds: float) -> Result:
-        expected = {
-            s.ordinal: [
-                chunking.telegram_visible_text(c)
-                for c in chunking.telegram_chunks(s.path, s.heading, s.body, limit=TELEGRAM_TEXT_LIMIT, last_reserve=TELEGRAM_LAST_RESERVE)
-            ]
-            for s in sections
-        }
-        chunk_texts = {text for texts in expected.values() for text in texts}
+        expected = {"telegram": self.telegram_chunks, "zalo": self.zalo_chunks}
         duplicates = 0
-        received_by_user: dict[Any, Counter[str]] = {}
-        for person in self.people:
-            if person.user is None:
-                continue
-            texts = Counter(_original(m) for m in await self.sandbox.read_chat(person.user.id))
-            received_by_user[person.user.id] = texts
-            duplicates += sum(n - 1 for text, n in texts.items() if text in chunk_texts and n > 1)
+        lost = 0
         async with self.runtime.sessions() as session:
             from sqlalchemy import func
 
@@ -280,6 +421,7 @@ class Simulation:
             confirmed = await session.scalar(select(func.count(func.distinct(Ack.staff_id))).where(Ack.item == 0))
             unreachable = sum(1 for ok in reachable.values() if not ok)
             feedback_count = await session.scalar(select(func.count(Feedback.id)))
+            answered = await session.scalar(select(func.count(Feedback.id)).where(Feedback.answer.is_not(None)))
             reminders_sent = await session.scalar(
                 select(func.count(Delivery.id)).where(
                     Delivery.kind == DeliveryKind.REMINDER, Delivery.status == DeliveryStatus.SENT
@@ -287,24 +429,44 @@ class Simulation:
             )
             assert await session.scalar(select(func.count(Staff.id))) == len(self.people)
         due = [o for o, when in plan.due_by_ordinal().items() if when <= self.clock.now()]
-        lost = 0
         for person in self.people:
-            if person.user is None or not reachable.get(str(person.user.id), False):
+            if not person.accounts:
                 continue
-            texts = received_by_user[person.user.id]
-            lost += sum(1 for o in due for text in expected[o] if texts[text] == 0)
-        assert self.runtime.telegram is not None
+            # per section: how often each of its chunks reached each of the person's chats
+            got: dict[str, dict[int, list[int]]] = {}
+            for user in person.accounts:
+                texts = Counter(
+                    _original(m) for m in await self.sandbox.read_chat(user.id) if (user.id, m.message_id) not in person.shown
+                )
+                per_channel = got.setdefault(user.channel, {})
+                for ordinal, chunks in expected[user.channel].items():
+                    counts = [texts[c] for c in chunks]
+                    per_channel[ordinal] = [a + b for a, b in zip(per_channel.get(ordinal, [0] * len(chunks)), counts)]
+            for ordinal in expected["telegram"]:
+                arrived = [got[c][ordinal] for c in got if any(got[c][ordinal])]
+                duplicates += sum(n - 1 for counts in arrived for n in counts if n > 1)
+                duplicates += max(len(arrived) - 1, 0)  # the same section on two messengers
+            if not all(reachable.get(str(u.id), False) for u in person.accounts):
+                continue
+            for ordinal in due:
+                arrived = [got[c][ordinal] for c in got if any(got[c][ordinal])]
+                if arrived:
+                    lost += sum(1 for n in arrived[0] if n == 0)
+                else:
+                    lost += len(expected[person.user.channel][ordinal])  # type: ignore[union-attr]
         stats = await self.sandbox.get_stats()
+        bot_sent = sum(channel.sent_messages for channel in (self.runtime.telegram, self.runtime.zalo) if channel)
         return Result(
             staff=len(self.people),
             sections=len(sections),
-            bot_sent=self.runtime.telegram.sent_messages,
+            bot_sent=bot_sent,
             sandbox_received=stats.messages_sent,
             duplicates=duplicates,
             lost=lost,
             confirmed=int(confirmed or 0),
             unreachable=unreachable,
             feedback=int(feedback_count or 0),
+            answered=int(answered or 0),
             reminders=int(reminders_sent or 0),
             seconds=round(seconds, 2),
         )
@@ -317,5 +479,5 @@ def _original(message: ChatMessage) -> str:
     return message.text or ""
 
 
-def simulate(staff: int, seed: int, document: Path | None = None) -> Result:
-    return asyncio.run(Simulation(staff, seed, document).run())
+def simulate(staff: int, seed: int, document: Path | None = None, channel: str = "telegram") -> Result:
+    return asyncio.run(Simulation(staff, seed, document, channel).run())

@@ -436,7 +436,8 @@ CATALOGUE: dict[str, str] = {
     "cli.simulate.staff": "Số cán bộ ảo.",
     "cli.simulate.seed": "Hạt giống ngẫu nhiên (cùng hạt giống, cùng kịch bản).",
     "cli.simulate.doc": "Văn bản khác thay cho quy chế mẫu.",
-    "cli.simulate.result": "{staff} cán bộ, {sections} mục: bot gửi {bot_sent} tin, hộp cát nhận {sandbox_received}; trùng {duplicates}, thất lạc {lost}; {confirmed} người xác nhận toàn văn, {unreachable} không liên lạc được, {feedback} góp ý, {reminders} lời nhắc; {seconds} giây.",
+    "cli.simulate.channel": "Ứng dụng của cán bộ ảo: telegram, zalo, hoặc mixed (khoảng một nửa dùng mỗi ứng dụng, khoảng một phần mười liên kết cả hai).",
+    "cli.simulate.result": "{staff} cán bộ, {sections} mục: bot gửi {bot_sent} tin, hộp cát nhận {sandbox_received}; trùng {duplicates}, thất lạc {lost}; {confirmed} người xác nhận toàn văn, {unreachable} không liên lạc được, {feedback} góp ý ({answered} đã trả lời), {reminders} lời nhắc; {seconds} giây.",
     # --- roster (the clerk's staff list) -------------------------------------
     "roster.phone_foreign": "“{value}” không phải số điện thoại Việt Nam (+84)",
     "roster.phone_invalid": "“{value}” không phải số điện thoại hợp lệ (ví dụ 0912 345 678)",
