@@ -85,6 +85,7 @@ class Person:
     accounts: list[VirtualUser] = field(default_factory=list)  # every linked account, in order
     read_up_to: dict[Any, int] = field(default_factory=dict)  # per account: messages already looked at
     shown: set[tuple[Any, int]] = field(default_factory=set)  # (account, message id) the person asked to see again
+    asked: Counter[tuple[Any, int]] = field(default_factory=Counter)  # (account, ordinal) asked for again
     joins_at: dt.datetime | None = None
     blocks_at: dt.datetime | None = None
     comments_at: dt.datetime | None = None
@@ -375,6 +376,7 @@ class Simulation:
         newest = next((m for m in reversed(await self.sandbox.read_chat(user.id))
                        if (m.text or "").endswith(SECTION_HINT) and (user.id, m.message_id) not in person.shown), None)
         if ordinal is not None and newest is not None and newest.message_id != message.message_id:
+            person.asked[(user.id, ordinal)] += 1
             await self._say(person, user, f"mục {ordinal}", shown=True)
         await self._say(person, user, "đã đọc")
         if person.kind is Kind.AHEAD and self.rng.random() < 0.3:
@@ -435,12 +437,13 @@ class Simulation:
             # per section: how often each of its chunks reached each of the person's chats
             got: dict[str, dict[int, list[int]]] = {}
             for user in person.accounts:
-                texts = Counter(
-                    _original(m) for m in await self.sandbox.read_chat(user.id) if (user.id, m.message_id) not in person.shown
-                )
+                texts = Counter(_original(m) for m in await self.sandbox.read_chat(user.id))
                 per_channel = got.setdefault(user.channel, {})
                 for ordinal, chunks in expected[user.channel].items():
-                    counts = [texts[c] for c in chunks]
+                    # a copy the person asked for ("mục 3", a section they already had) is not
+                    # a duplicate: each request accounts for one copy of each chunk
+                    extra = person.asked[(user.id, ordinal)]
+                    counts = [max(texts[c] - extra, 0) for c in chunks]
                     per_channel[ordinal] = [a + b for a, b in zip(per_channel.get(ordinal, [0] * len(chunks)), counts)]
             for ordinal in expected["telegram"]:
                 arrived = [got[c][ordinal] for c in got if any(got[c][ordinal])]
