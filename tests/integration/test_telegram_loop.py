@@ -231,7 +231,7 @@ async def _sections_received(bot: Harness) -> dict[str, list[str]]:
 async def test_429_and_5xx_are_retried_without_loss_or_duplicates(db_url: str) -> None:
     knobs = dict(
         rate_limits=True, overall_rate=6, overall_burst=3, per_chat_rate=0,
-        server_error_rate=0.2, fault_methods=["sendMessage"], seed=7,  # 0.2**6 retries: never all fail
+        server_error_rate=0.2, fault_methods=["sendMessage"], seed=7,  # a row fails all 6 attempts at 0.2**6
     )
     async with running_bot(db_url, local(MONDAY, 7)) as bot:
         await bot.open_campaign(MONDAY)
