@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 from telegram import Update
@@ -31,16 +32,20 @@ def build_app(runtime: Runtime, webhook_secret: str | None) -> web.Application:
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "channels": sorted(c.value for c in runtime.channels)})
 
-    async def telegram_webhook(request: web.Request) -> web.Response:
-        if runtime.telegram is None:
-            raise web.HTTPNotFound()
-        given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
+    async def checked_body(request: web.Request, header: str) -> Any:
+        """The JSON of a webhook call whose secret header matches (constant-time), else 403/400."""
+        given = request.headers.get(header, "")
         if not webhook_secret or not hmac.compare_digest(given.encode(), webhook_secret.encode()):
             raise web.HTTPForbidden()
         try:
-            data = await request.json()
+            return await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise web.HTTPBadRequest() from None
+
+    async def telegram_webhook(request: web.Request) -> web.Response:
+        if runtime.telegram is None:
+            raise web.HTTPNotFound()
+        data = await checked_body(request, TELEGRAM_SECRET_HEADER)
         application = runtime.telegram.application
         update = Update.de_json(data, application.bot)
         if update is not None:
@@ -50,13 +55,7 @@ def build_app(runtime: Runtime, webhook_secret: str | None) -> web.Application:
     async def zalo_webhook(request: web.Request) -> web.Response:
         if runtime.zalo is None:
             raise web.HTTPNotFound()
-        given = request.headers.get(ZALO_SECRET_HEADER, "")
-        if not webhook_secret or not hmac.compare_digest(given.encode(), webhook_secret.encode()):
-            raise web.HTTPForbidden()
-        try:
-            data = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise web.HTTPBadRequest() from None
+        data = await checked_body(request, ZALO_SECRET_HEADER)
         runtime.zalo.accept(data)  # with or without the {ok, result} envelope; handled in the background
         return web.json_response({"ok": True})
 
