@@ -357,3 +357,26 @@ async def test_the_sandbox_control_api_plays_zalo_users() -> None:
             assert (await zalo.get_me())["account_type"] == "BASIC"
         finally:
             await zalo.close()
+
+
+async def test_an_announcement_is_confirmed_by_typing_da_nhan(db_url: str) -> None:
+    from bot.db.models import AnnouncementAck
+    from bot.services import announcements
+
+    async with running_zalo_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.open_campaign(MONDAY)
+        await bot.register_zalo(NAME)
+        async with bot.sessions() as session, session.begin():
+            draft = await announcements.create_draft(
+                session, author_id=None, text="Họp công đoàn lúc **15:00** thứ Sáu.", now=bot.clock.now(), require_ack=True
+            )
+            await announcements.send(session, draft, bot.clock.now())
+        await bot.send_all()
+        received = (await bot.zalo_messages(NAME))[-1]
+        assert "Họp công đoàn lúc 15:00" in received.text and "**" not in received.text
+        (thanks,) = await bot.say(NAME, "da nhan")
+        await bot.say(NAME, "đã nhận")  # twice: still one confirmation
+        async with bot.sessions() as session:
+            acks = (await session.scalars(select(AnnouncementAck))).all()
+        assert [(a.announcement_id, a.via.value) for a in acks] == [(draft.id, "zalo")]
+        assert "không có thông báo" not in thanks.text
