@@ -13,12 +13,19 @@ import signal
 from collections.abc import Callable
 
 from aiohttp import web
+from telegram.error import InvalidToken, NetworkError
+
+from bot.channels.base import SendError
 
 from bot.domain.texts import t
 from bot.runtime import Runtime, RuntimeOptions, seed_embedded
 from bot.sandbox import Sandbox
 from bot.settings import Settings
 from bot.web.app import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, build_app
+
+
+class StartError(Exception):
+    """The bot could not start; ``str(error)`` is the Vietnamese reason."""
 
 
 async def serve(settings: Settings, *, webhook: bool, sandbox_port: int, say: Callable[[str], None]) -> None:
@@ -34,7 +41,14 @@ async def serve(settings: Settings, *, webhook: bool, sandbox_port: int, say: Ca
         await sandbox.start(port=sandbox_port)
         token, base_url = sandbox.token, sandbox.telegram_base_url()
     runtime = Runtime(settings, telegram_token=token, telegram_base_url=base_url, options=RuntimeOptions(polling=not webhook))
-    await runtime.start()
+    try:
+        await runtime.start()
+    except (InvalidToken, NetworkError, SendError) as error:
+        # A wrong token or no way to reach the messenger: say so, never a traceback.
+        await runtime.stop()
+        if sandbox is not None:
+            await sandbox.stop()
+        raise StartError(t("run.cannot_start", reason=type(error).__name__)) from None
     if sandbox is not None:
         assert runtime.sessions is not None
         seed = await seed_embedded(runtime.sessions, runtime.clock, settings.timezone)

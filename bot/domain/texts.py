@@ -430,6 +430,7 @@ CATALOGUE: dict[str, str] = {
     "run.started": "Bot đang chạy ({mode}); máy chủ web tại http://{host}:{port}/health. Nhấn Ctrl-C để dừng.",
     "run.mode.webhook": "nhận qua webhook",
     "run.mode.polling": "hỏi tin mới liên tục",
+    "run.cannot_start": "Không khởi động được bot ({reason}): kiểm tra CONGKHAI_TELEGRAM_TOKEN / CONGKHAI_ZALO_TOKEN và kết nối mạng tới máy chủ của Telegram, Zalo.",
     "run.stopping": "Đang dừng: chờ các tin đang gửi hoàn tất…",
     "run.stopped": "Đã dừng.",
     "cli.simulate.help": "Chạy thử trọn một đợt công khai 20 ngày trên đồng hồ giả (vài giây), với cán bộ ảo trên hộp cát: người xác nhận nhanh, người chậm, người đọc trước, người góp ý, người chặn bot, người không bao giờ trả lời. In số liệu đối chiếu giữa bot và hộp cát.\n\nVí dụ: congkhai simulate --staff 200 --seed 1 --json",

@@ -62,3 +62,20 @@ def test_run_without_token_uses_the_sandbox_and_stops_cleanly(tmp_path: Path) ->
         rest, _ = process.communicate(timeout=30)
     assert process.returncode == 0, rest
     assert "Đã dừng." in rest
+
+
+def test_run_with_an_unreachable_telegram_says_why_and_exits(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONGKHAI_")}
+    env.update(
+        CONGKHAI_TELEGRAM_TOKEN="123456:not-a-real-token",
+        CONGKHAI_TELEGRAM_API_BASE=f"http://127.0.0.1:{free_port()}/bot",  # nothing listens there
+        CONGKHAI_WEB_PORT=str(free_port()),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Không khởi động được bot" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "not-a-real-token" not in done.stderr + done.stdout
