@@ -89,24 +89,34 @@ async def confirm_section(
     session: AsyncSession, staff_id: int, campaign_id: int, ordinal: int, via: Channel, now: dt.datetime
 ) -> AckResult:
     """Store "Đã đọc" for one section. When it completes the document, queue the request
-    for the final attestation."""
-    campaign = await member_campaign(session, staff_id, campaign_id)
-    section = await section_of(session, campaign, ordinal) if campaign else None
-    if campaign is None or section is None:
+    for the final attestation. The hottest path of the bot: columns, not objects."""
+    document_id = await session.scalar(
+        select(Campaign.document_id)
+        .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
+        .where(
+            Campaign.id == campaign_id,
+            Campaign.status == CampaignStatus.ACTIVE,
+            CampaignMember.staff_id == staff_id,
+            CampaignMember.removed_at.is_(None),
+        )
+    )
+    views = await sections_of(session, document_id) if document_id is not None else ()
+    section = next((s for s in views if s.ordinal == ordinal), None)
+    if section is None:
         return AckResult(AckStatus.CLOSED)
     inserted = await insert_ignoring_duplicates(
         session,
         Ack,
-        [{"campaign_id": campaign.id, "staff_id": staff_id, "section_id": section.id, "item": ordinal, "at": now, "via": via}],
+        [{"campaign_id": campaign_id, "staff_id": staff_id, "section_id": section.id, "item": ordinal, "at": now, "via": via}],
     )
     at = now if inserted else await session.scalar(
-        select(Ack.at).where(Ack.campaign_id == campaign.id, Ack.staff_id == staff_id, Ack.item == ordinal)
+        select(Ack.at).where(Ack.campaign_id == campaign_id, Ack.staff_id == staff_id, Ack.item == ordinal)
     )
-    confirmed = await _confirmed_sections(session, campaign.id, staff_id)
-    total = len(await sections(session, campaign))
+    confirmed = await _confirmed_sections(session, campaign_id, staff_id)
+    total = len(views)
     queued = False
     if inserted and confirmed >= total:
-        queued = await _queue_attestation(session, campaign, staff_id, now)
+        queued = await _queue_attestation(session, campaign_id, staff_id, now)
     return AckResult(AckStatus.NEW if inserted else AckStatus.AGAIN, at, confirmed, total, queued)
 
 
@@ -121,17 +131,17 @@ async def _confirmed_sections(session: AsyncSession, campaign_id: int, staff_id:
     )
 
 
-async def _queue_attestation(session: AsyncSession, campaign: Campaign, staff_id: int, now: dt.datetime) -> bool:
+async def _queue_attestation(session: AsyncSession, campaign_id: int, staff_id: int, now: dt.datetime) -> bool:
     return bool(
         await deliveries.queue_message(
             session,
-            source=deliveries.campaign_source(campaign.id),
+            source=deliveries.campaign_source(campaign_id),
             kind=DeliveryKind.ATTESTATION,
             staff_ids=[staff_id],
             payload={},
             due_at=now,
             now=now,
-            campaign_id=campaign.id,
+            campaign_id=campaign_id,
             item=ATTESTATION_ITEM,
         )
     )
