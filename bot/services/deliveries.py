@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Campaign, CampaignMember, ChannelIdentity, Delivery, Document, Staff
@@ -499,14 +499,3 @@ async def mark_unreachable(session: AsyncSession, identity_id: int, reason: str,
 def backoff(attempts: int) -> dt.timedelta:
     """2, 4, 8 … seconds, at most ten minutes."""
     return dt.timedelta(seconds=min(2 ** max(attempts, 1), 600))
-
-
-async def pending_due_count(session: AsyncSession, now: dt.datetime) -> int:
-    return int(
-        await session.scalar(
-            select(func.count(Delivery.id)).where(
-                and_(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
-            )
-        )
-        or 0
-    )

@@ -50,6 +50,16 @@ DAILY_LIMIT = 10  # comments a person may send a day, named and anonymous togeth
 SUMMARY_CHUNK = 3500  # characters per message of a published summary
 
 
+def _checked_text(text: str, refused: type[Exception]) -> str:
+    """A comment, an answer or a request: NFC, trimmed, not empty, not too long."""
+    text = nfc(text).strip()
+    if not text:
+        raise refused("empty")
+    if len(text) > MAX_LENGTH:
+        raise refused("too_long")
+    return text
+
+
 class FeedbackRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -128,11 +138,7 @@ async def submit(
     if campaign is None or campaign.ends_at <= now:
         kind = await session.scalar(select(Campaign.kind).where(Campaign.id == campaign_id))
         raise FeedbackRefused("deadline" if kind is CampaignKind.CONSULTATION else "closed")
-    text = nfc(text).strip()
-    if not text:
-        raise FeedbackRefused("empty")
-    if len(text) > MAX_LENGTH:
-        raise FeedbackRefused("too_long")
+    text = _checked_text(text, FeedbackRefused)
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     if await _sent_today(session, staff_id, day_start) >= DAILY_LIMIT:
         raise FeedbackRefused("rate_limited")
@@ -288,11 +294,7 @@ async def answer(
         raise AnswerRefused("denied")
     if decision is FeedbackStatus.RECEIVED:
         raise ValueError("an answer is accepted or explained")
-    text = nfc(text).strip()
-    if not text:
-        raise AnswerRefused("empty")
-    if len(text) > MAX_LENGTH:
-        raise AnswerRefused("too_long")
+    text = _checked_text(text, AnswerRefused)
     row = await session.get(Feedback, feedback_id, with_for_update=True)
     if row is None:
         raise AnswerRefused("not_found")
@@ -447,11 +449,7 @@ class RequestItem:
 
 async def create_request(session: AsyncSession, staff: Staff, text: str, now: dt.datetime, tz: str) -> tuple[int, int]:
     """Store a request and tell every active admin. Returns (request id, admins told)."""
-    text = nfc(text).strip()
-    if not text:
-        raise RequestRefused("empty")
-    if len(text) > MAX_LENGTH:
-        raise RequestRefused("too_long")
+    text = _checked_text(text, RequestRefused)
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     today = await session.scalar(
         select(func.count(InfoRequest.id)).where(InfoRequest.staff_id == staff.id, InfoRequest.created_at >= day_start)
@@ -511,11 +509,7 @@ async def answer_request(
     chat; None is the clerk at the command line."""
     if by is not None and not access.allowed(by, access.Action.INFO_REQUESTS):
         raise RequestRefused("denied")
-    text = nfc(text).strip()
-    if not text:
-        raise RequestRefused("empty")
-    if len(text) > MAX_LENGTH:
-        raise RequestRefused("too_long")
+    text = _checked_text(text, RequestRefused)
     request = await session.get(InfoRequest, request_id, with_for_update=True)
     if request is None:
         raise RequestRefused("not_found")

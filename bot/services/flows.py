@@ -50,9 +50,8 @@ class Who:
 
 async def start(session: AsyncSession, who: Who, payload: str, now: dt.datetime, tz: str) -> Reply:
     """``/start`` with or without the invite code of the deep link."""
-    staff = await registration.identify(session, who.channel, who.user_id)
+    staff = await registration.identify_and_touch(session, who.channel, who.user_id, now)
     if staff is not None:
-        await registration.touch(session, who.channel, who.user_id, now)
         return await _welcome_back(session, staff, now, tz)
     if not payload:
         return Reply().say(t("start.stranger"), ask_contact=who.channel is Channel.TELEGRAM)

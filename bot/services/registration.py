@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditEvent, ChannelIdentity, Staff
-from bot.domain import invite
 from bot.domain.enums import Channel
 from bot.domain.roster import PhoneError, normalise_phone
 from bot.services import audit
+from bot.services.roster import find_by_invite
 
 MAX_FAILED_LINKS_PER_HOUR = 5
 TOUCH_EVERY = dt.timedelta(minutes=10)  # how stale "last seen" may get before it is written again
@@ -77,29 +77,14 @@ async def identify_and_touch(
 
 
 def _touch(staff: Staff, identity: ChannelIdentity, channel: Channel, now: dt.datetime) -> None:
+    """Note that the person used this channel now: deliveries follow the channel used last,
+    and writing to the bot again makes a blocked identity reachable."""
     if not identity.reachable or identity.last_seen_at is None or now - identity.last_seen_at > TOUCH_EVERY:
         identity.last_seen_at = now
         identity.reachable = True
         identity.unreachable_reason = None
     if staff.last_channel != channel:
         staff.last_channel = channel
-
-
-async def touch(
-    session: AsyncSession, channel: Channel, external_user_id: str, now: dt.datetime
-) -> None:
-    """Note that the person used this channel now: deliveries follow the channel used last,
-    and writing to the bot again makes a blocked identity reachable."""
-    identity = await session.scalar(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == channel, ChannelIdentity.external_user_id == external_user_id
-        )
-    )
-    if identity is None:
-        return
-    staff = await session.get(Staff, identity.staff_id)
-    if staff is not None:
-        _touch(staff, identity, channel, now)
 
 
 async def link_by_code(
@@ -110,11 +95,7 @@ async def link_by_code(
         return LinkResult(LinkStatus.ALREADY, existing)
     if await _too_many_failures(session, channel, external_user_id, now):
         return LinkResult(LinkStatus.TOO_MANY)
-    staff = None
-    if invite.looks_like_code(code):
-        staff = await session.scalar(
-            select(Staff).where(Staff.invite_code_hash == invite.hash_code(code), Staff.active.is_(True))
-        )
+    staff = await find_by_invite(session, code)
     if staff is None:
         _failed(session, channel, external_user_id, now, "code")
         return LinkResult(LinkStatus.BAD_CODE)
