@@ -9,6 +9,7 @@ the Zalo client.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
@@ -75,7 +76,9 @@ class AiohttpRequest(BaseRequest):
                     form.add_field(name, content, filename=filename, content_type=mimetype)
                 kwargs["data"] = form
             else:
-                kwargs["data"] = request_data.json_parameters
+                # One JSON body, as the Bot API accepts: far cheaper than form-encoding long texts
+                kwargs["data"] = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+                kwargs["headers"] = {**kwargs["headers"], "Content-Type": "application/json"}
         try:
             async with self._session.request(method, url, **kwargs) as response:
                 return response.status, await response.read()
