@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,11 @@ async def insert_ignoring_duplicates(
     if not rows:
         return 0
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if len(rows) == 1:
+        # The hot single-row case (an acknowledgment, one delivery): one statement built
+        # once and compiled once, the row as parameters.
+        result = await session.execute(_insert_one(model, dialect), dict(rows[0]))
+        return max(int(result.rowcount or 0), 0)  # type: ignore[attr-defined]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     inserted = 0
     for start in range(0, len(rows), batch):
@@ -28,6 +34,12 @@ async def insert_ignoring_duplicates(
         result = await session.execute(statement)
         inserted += max(int(result.rowcount or 0), 0)
     return inserted
+
+
+@functools.cache
+def _insert_one(model: type[Base], dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model.__table__).on_conflict_do_nothing()
 
 
 def is_postgres(session: AsyncSession) -> bool:

@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -70,6 +70,25 @@ async def section_of(session: AsyncSession, campaign: Campaign, ordinal: int) ->
     return None
 
 
+# The acknowledgment path runs for every "Đã đọc": its statements are built once.
+_OPEN_DOCUMENT = (
+    select(Campaign.document_id)
+    .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
+    .where(
+        Campaign.id == bindparam("campaign_id"),
+        Campaign.status == CampaignStatus.ACTIVE,
+        CampaignMember.staff_id == bindparam("staff_id"),
+        CampaignMember.removed_at.is_(None),
+    )
+)
+_ACK_AT = select(Ack.at).where(
+    Ack.campaign_id == bindparam("campaign_id"), Ack.staff_id == bindparam("staff_id"), Ack.item == bindparam("item")
+)
+_CONFIRMED_COUNT = select(func.count(Ack.id)).where(
+    Ack.campaign_id == bindparam("campaign_id"), Ack.staff_id == bindparam("staff_id"), Ack.item != ATTESTATION_ITEM
+)
+
+
 class AckStatus(str, enum.Enum):
     NEW = "new"
     AGAIN = "again"  # already confirmed: nothing changes
@@ -90,16 +109,7 @@ async def confirm_section(
 ) -> AckResult:
     """Store "Đã đọc" for one section. When it completes the document, queue the request
     for the final attestation. The hottest path of the bot: columns, not objects."""
-    document_id = await session.scalar(
-        select(Campaign.document_id)
-        .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
-        .where(
-            Campaign.id == campaign_id,
-            Campaign.status == CampaignStatus.ACTIVE,
-            CampaignMember.staff_id == staff_id,
-            CampaignMember.removed_at.is_(None),
-        )
-    )
+    document_id = await session.scalar(_OPEN_DOCUMENT, {"campaign_id": campaign_id, "staff_id": staff_id})
     views = await sections_of(session, document_id) if document_id is not None else ()
     section = next((s for s in views if s.ordinal == ordinal), None)
     if section is None:
@@ -110,7 +120,7 @@ async def confirm_section(
         [{"campaign_id": campaign_id, "staff_id": staff_id, "section_id": section.id, "item": ordinal, "at": now, "via": via}],
     )
     at = now if inserted else await session.scalar(
-        select(Ack.at).where(Ack.campaign_id == campaign_id, Ack.staff_id == staff_id, Ack.item == ordinal)
+        _ACK_AT, {"campaign_id": campaign_id, "staff_id": staff_id, "item": ordinal}
     )
     confirmed = await _confirmed_sections(session, campaign_id, staff_id)
     total = len(views)
@@ -121,14 +131,7 @@ async def confirm_section(
 
 
 async def _confirmed_sections(session: AsyncSession, campaign_id: int, staff_id: int) -> int:
-    return int(
-        await session.scalar(
-            select(func.count(Ack.id)).where(
-                Ack.campaign_id == campaign_id, Ack.staff_id == staff_id, Ack.item != ATTESTATION_ITEM
-            )
-        )
-        or 0
-    )
+    return int(await session.scalar(_CONFIRMED_COUNT, {"campaign_id": campaign_id, "staff_id": staff_id}) or 0)
 
 
 async def _queue_attestation(session: AsyncSession, campaign_id: int, staff_id: int, now: dt.datetime) -> bool:

@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditEvent, ChannelIdentity, Staff
@@ -54,21 +54,23 @@ async def identify(session: AsyncSession, channel: Channel, external_user_id: st
     )
 
 
+# Built once: it runs for every update from a member.
+_MEMBER_AND_IDENTITY = (
+    select(Staff, ChannelIdentity)
+    .join(ChannelIdentity, ChannelIdentity.staff_id == Staff.id)
+    .where(
+        ChannelIdentity.channel == bindparam("channel"),
+        ChannelIdentity.external_user_id == bindparam("user_id"),
+        Staff.active.is_(True),
+    )
+)
+
+
 async def identify_and_touch(
     session: AsyncSession, channel: Channel, external_user_id: str, now: dt.datetime
 ) -> Staff | None:
     """``identify`` and ``touch`` in one query: every update of a member needs both."""
-    found = (
-        await session.execute(
-            select(Staff, ChannelIdentity)
-            .join(ChannelIdentity, ChannelIdentity.staff_id == Staff.id)
-            .where(
-                ChannelIdentity.channel == channel,
-                ChannelIdentity.external_user_id == external_user_id,
-                Staff.active.is_(True),
-            )
-        )
-    ).first()
+    found = (await session.execute(_MEMBER_AND_IDENTITY, {"channel": channel, "user_id": external_user_id})).first()
     if found is None:
         return None
     staff, identity = found
