@@ -11,6 +11,12 @@ invite code, confirm by typing "đã đọc"), or a mix where about half use eac
 ten link both (each section must then reach one of their chats only: the one used last).
 The first person is a leader; the simulator answers every open comment on their behalf at
 16:00 each working day, alternately tiếp thu and giải trình.
+
+Two processes, as in life the bot and the people are two sides: this one runs the bot (its
+handlers, delivery worker and database) and the clock; a child process runs the sandbox and
+the virtual staff (:class:`VirtualStaff`), so each side has a core of its own. They speak over
+a pipe: the child acts for an hour of the campaign when told, and counts what reached each chat
+at the end.
 """
 
 from __future__ import annotations
@@ -18,20 +24,23 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import enum
+import pickle
 import random
+import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.channels.zalo import SECTION_HINT_ACTIONS, hint, section_messages
 from bot.db.migrate import upgrade
-from bot.db.models import ChannelIdentity, Delivery, Feedback, Staff
+from bot.db.models import Ack, Campaign, ChannelIdentity, Delivery, Feedback, Staff
 from bot.domain import chunking
 from bot.domain.enums import DeliveryKind, DeliveryStatus, FeedbackStatus
 from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
@@ -147,35 +156,35 @@ def assign_channels(persons: list[Person], channel: str, rng: random.Random) -> 
 
 
 class Simulation:
+    """The bot's side: the runtime, the database and the clock; the people live in :class:`StaffProcess`."""
+
     def __init__(self, staff: int, seed: int, document: Path | None = None, channel: str = "telegram") -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.people = people(staff, self.rng)
         self.channel = channel
         assign_channels(self.people, channel, self.rng)
         self.document = document or SAMPLE_DOCUMENT
         self.clock = FakeClock(local(START, 7))
-        self.gate = asyncio.Semaphore(48)
         self.answered = 0
-        self.telegram_chunks: dict[int, list[str]] = {}
-        self.zalo_chunks: dict[int, list[str]] = {}
-        self.zalo_ordinals: dict[str, int] = {}
 
     async def run(self) -> Result:
         began = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="congkhai-sim-") as folder:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'sim.db'}"
             await asyncio.to_thread(upgrade, url)
-            async with Sandbox(rate_limits=False) as sandbox:
-                self.sandbox = sandbox
+            async with StaffProcess(self.seed) as staff:
+                self.staff = staff
+                where = await staff.call("start")
                 telegram = self.channel in ("telegram", "mixed")
                 zalo = self.channel in ("zalo", "mixed")
                 runtime = Runtime(
                     load_settings(database_url=url, send_rate=5000.0, telegram_token=None, zalo_token=None),
                     clock=self.clock,
-                    telegram_token=sandbox.token if telegram else None,
-                    telegram_base_url=sandbox.telegram_base_url() if telegram else None,
-                    zalo_token=sandbox.zalo.token if zalo else None,
-                    zalo_base_url=sandbox.zalo_base_url() if zalo else None,
+                    telegram_token=where["telegram_token"] if telegram else None,
+                    telegram_base_url=where["telegram_base_url"] if telegram else None,
+                    zalo_token=where["zalo_token"] if zalo else None,
+                    zalo_base_url=where["zalo_base_url"] if zalo else None,
                     options=RuntimeOptions(run_worker=False, run_scheduler=False, migrate=False),
                 )
                 await runtime.start()
@@ -202,7 +211,7 @@ class Simulation:
                 actor="simulate",
             )
             sections = list(doc.document.sections)
-        self.telegram_chunks = {
+        telegram_chunks = {
             s.ordinal: [
                 chunking.telegram_visible_text(c)
                 for c in chunking.telegram_chunks(s.path, s.heading, s.body, limit=TELEGRAM_TEXT_LIMIT, last_reserve=TELEGRAM_LAST_RESERVE)
@@ -210,8 +219,7 @@ class Simulation:
             for s in sections
         }
         # Zalo renders a section as plain chunks, the last one ending with the command hint
-        self.zalo_chunks = {s.ordinal: [m.text for m in section_messages(s.path, s.heading, s.body)] for s in sections}
-        self.zalo_ordinals = {text: o for o, texts in self.zalo_chunks.items() for text in texts}
+        zalo_chunks = {s.ordinal: [m.text for m in section_messages(s.path, s.heading, s.body)] for s in sections}
         for person in self.people:
             person.code = codes["+84" + person.phone[1:]]
             if person.kind is not Kind.NEVER:
@@ -221,6 +229,7 @@ class Simulation:
             if person.kind in (Kind.PROMPT, Kind.SLOW, Kind.AHEAD) and self.rng.random() < 0.08:
                 person.comments_at = local(START + dt.timedelta(days=self.rng.randrange(1, 10)), 15)
                 person.anonymous = self.rng.random() < 0.5
+        await self.staff.call("meet", self.people, {"telegram": telegram_chunks, "zalo": zalo_chunks})
         return sections
 
     async def _days(self) -> None:
@@ -236,7 +245,7 @@ class Simulation:
                     await self._answer_comments()
                 await self.runtime.tick()
                 await self._send()
-                await asyncio.gather(*(self._act(p) for p in self.people))
+                await self.staff.call("act", self.clock.now())
                 await self._send()
         self.clock.set(local(START + dt.timedelta(days=DAYS), 0, 1))
         await self.runtime.tick()  # the window closes
@@ -269,6 +278,108 @@ class Simulation:
                 if not await worker.drain():
                     return
 
+    async def _measure(self, sections: list[Any], seconds: float) -> Result:
+        async with self.runtime.sessions() as session:
+            campaign = await session.scalar(select(Campaign))
+            assert campaign is not None
+            plan = campaigns.plan_for(campaign, sections, TZ)
+            reachable = dict(
+                (await session.execute(select(ChannelIdentity.external_user_id, ChannelIdentity.reachable))).all()
+            )
+            confirmed = await session.scalar(select(func.count(func.distinct(Ack.staff_id))).where(Ack.item == 0))
+            unreachable = sum(1 for ok in reachable.values() if not ok)
+            feedback_count = await session.scalar(select(func.count(Feedback.id)))
+            answered = await session.scalar(select(func.count(Feedback.id)).where(Feedback.answer.is_not(None)))
+            reminders_sent = await session.scalar(
+                select(func.count(Delivery.id)).where(
+                    Delivery.kind == DeliveryKind.REMINDER, Delivery.status == DeliveryStatus.SENT
+                )
+            )
+            assert await session.scalar(select(func.count(Staff.id))) == len(self.people)
+        due = [o for o, when in plan.due_by_ordinal().items() if when <= self.clock.now()]
+        seen = await self.staff.call("count", reachable, due)
+        bot_sent = sum(channel.sent_messages for channel in (self.runtime.telegram, self.runtime.zalo) if channel)
+        return Result(
+            staff=len(self.people),
+            sections=len(sections),
+            bot_sent=bot_sent,
+            sandbox_received=seen["received"],
+            duplicates=seen["duplicates"],
+            lost=seen["lost"],
+            confirmed=int(confirmed or 0),
+            unreachable=unreachable,
+            feedback=int(feedback_count or 0),
+            answered=int(answered or 0),
+            reminders=int(reminders_sent or 0),
+            seconds=round(seconds, 2),
+        )
+
+
+class VirtualStaff:
+    """The people's side, in the child process: the sandbox and everyone on the roster, who
+    link their accounts, read, confirm, ask ahead, comment and block, each in their own way."""
+
+    def __init__(self, sandbox: Sandbox, seed: int) -> None:
+        self.sandbox = sandbox
+        self.rng = random.Random(seed + 1)
+        self.gate = asyncio.Semaphore(48)
+        self.people: list[Person] = []
+        self.expected: dict[str, dict[int, list[str]]] = {}
+        self.zalo_ordinals: dict[str, int] = {}
+
+    async def start(self) -> dict[str, str]:
+        """Where the bot finds the messengers."""
+        return {
+            "telegram_token": self.sandbox.token,
+            "telegram_base_url": self.sandbox.telegram_base_url(),
+            "zalo_token": self.sandbox.zalo.token,
+            "zalo_base_url": self.sandbox.zalo_base_url(),
+        }
+
+    async def meet(self, persons: list[Person], expected: dict[str, dict[int, list[str]]]) -> None:
+        """The roster with invite codes and everyone's plans; what each section looks like on each messenger."""
+        self.people = persons
+        self.expected = expected
+        self.zalo_ordinals = {text: o for o, texts in expected["zalo"].items() for text in texts}
+
+    async def act(self, now: dt.datetime) -> None:
+        """One look at the phone for everyone, at ``now``."""
+        await asyncio.gather(*(self._act(p, now) for p in self.people))
+
+    async def count(self, reachable: dict[str, bool], due: list[int]) -> dict[str, int]:
+        """What reached the chats, from the sandbox's own record: duplicates, chunks lost."""
+        expected = self.expected
+        duplicates = 0
+        lost = 0
+        for person in self.people:
+            if not person.accounts:
+                continue
+            # per section: how often each of its chunks reached each of the person's chats
+            got: dict[str, dict[int, list[int]]] = {}
+            for user in person.accounts:
+                texts = Counter(_original(m) for m in await self.sandbox.read_chat(user.id))
+                per_channel = got.setdefault(user.channel, {})
+                for ordinal, chunks in expected[user.channel].items():
+                    # a copy the person asked for ("mục 3", a section they already had) is not
+                    # a duplicate: each request accounts for one copy of each chunk
+                    extra = person.asked[(user.id, ordinal)]
+                    counts = [max(texts[c] - extra, 0) for c in chunks]
+                    per_channel[ordinal] = [a + b for a, b in zip(per_channel.get(ordinal, [0] * len(chunks)), counts)]
+            for ordinal in expected["telegram"]:
+                arrived = [got[c][ordinal] for c in got if any(got[c][ordinal])]
+                duplicates += sum(n - 1 for counts in arrived for n in counts if n > 1)
+                duplicates += max(len(arrived) - 1, 0)  # the same section on two messengers
+            if not all(reachable.get(str(u.id), False) for u in person.accounts):
+                continue
+            for ordinal in due:
+                arrived = [got[c][ordinal] for c in got if any(got[c][ordinal])]
+                if arrived:
+                    lost += sum(1 for n in arrived[0] if n == 0)
+                else:
+                    lost += len(expected[person.user.channel][ordinal])  # type: ignore[union-attr]
+        stats = await self.sandbox.get_stats()
+        return {"received": stats.messages_sent, "duplicates": duplicates, "lost": lost}
+
     async def _link(self, person: Person, channel: str) -> None:
         user = await self.sandbox.create_user(first_name=person.name.split()[-1], channel=channel)
         count = len(await self.sandbox.read_chat(user.id))
@@ -289,8 +400,7 @@ class Simulation:
                 return again
             chat = again
 
-    async def _act(self, person: Person) -> None:
-        now = self.clock.now()
+    async def _act(self, person: Person, now: dt.datetime) -> None:
         async with self.gate:
             if len(person.accounts) < len(person.channels):
                 if person.joins_at is None:
@@ -405,74 +515,95 @@ class Simulation:
         await self.sandbox.send_text(user.id, COMMENT)
         await self.sandbox.wait_for_messages(user.id, count + 2, timeout=20)
 
-    async def _measure(self, sections: list[Any], seconds: float) -> Result:
-        expected = {"telegram": self.telegram_chunks, "zalo": self.zalo_chunks}
-        duplicates = 0
-        lost = 0
-        async with self.runtime.sessions() as session:
-            from sqlalchemy import func
 
-            from bot.db.models import Ack, Campaign
+class StaffProcess:
+    """The child process that holds :class:`VirtualStaff`, called like ``await staff.call("act", now)``.
 
-            campaign = await session.scalar(select(Campaign))
-            assert campaign is not None
-            plan = campaigns.plan_for(campaign, sections, TZ)
-            reachable = dict(
-                (await session.execute(select(ChannelIdentity.external_user_id, ChannelIdentity.reachable))).all()
-            )
-            confirmed = await session.scalar(select(func.count(func.distinct(Ack.staff_id))).where(Ack.item == 0))
-            unreachable = sum(1 for ok in reachable.values() if not ok)
-            feedback_count = await session.scalar(select(func.count(Feedback.id)))
-            answered = await session.scalar(select(func.count(Feedback.id)).where(Feedback.answer.is_not(None)))
-            reminders_sent = await session.scalar(
-                select(func.count(Delivery.id)).where(
-                    Delivery.kind == DeliveryKind.REMINDER, Delivery.status == DeliveryStatus.SENT
-                )
-            )
-            assert await session.scalar(select(func.count(Staff.id))) == len(self.people)
-        due = [o for o, when in plan.due_by_ordinal().items() if when <= self.clock.now()]
-        for person in self.people:
-            if not person.accounts:
-                continue
-            # per section: how often each of its chunks reached each of the person's chats
-            got: dict[str, dict[int, list[int]]] = {}
-            for user in person.accounts:
-                texts = Counter(_original(m) for m in await self.sandbox.read_chat(user.id))
-                per_channel = got.setdefault(user.channel, {})
-                for ordinal, chunks in expected[user.channel].items():
-                    # a copy the person asked for ("mục 3", a section they already had) is not
-                    # a duplicate: each request accounts for one copy of each chunk
-                    extra = person.asked[(user.id, ordinal)]
-                    counts = [max(texts[c] - extra, 0) for c in chunks]
-                    per_channel[ordinal] = [a + b for a, b in zip(per_channel.get(ordinal, [0] * len(chunks)), counts)]
-            for ordinal in expected["telegram"]:
-                arrived = [got[c][ordinal] for c in got if any(got[c][ordinal])]
-                duplicates += sum(n - 1 for counts in arrived for n in counts if n > 1)
-                duplicates += max(len(arrived) - 1, 0)  # the same section on two messengers
-            if not all(reachable.get(str(u.id), False) for u in person.accounts):
-                continue
-            for ordinal in due:
-                arrived = [got[c][ordinal] for c in got if any(got[c][ordinal])]
-                if arrived:
-                    lost += sum(1 for n in arrived[0] if n == 0)
-                else:
-                    lost += len(expected[person.user.channel][ordinal])  # type: ignore[union-attr]
-        stats = await self.sandbox.get_stats()
-        bot_sent = sum(channel.sent_messages for channel in (self.runtime.telegram, self.runtime.zalo) if channel)
-        return Result(
-            staff=len(self.people),
-            sections=len(sections),
-            bot_sent=bot_sent,
-            sandbox_received=stats.messages_sent,
-            duplicates=duplicates,
-            lost=lost,
-            confirmed=int(confirmed or 0),
-            unreachable=unreachable,
-            feedback=int(feedback_count or 0),
-            answered=int(answered or 0),
-            reminders=int(reminders_sent or 0),
-            seconds=round(seconds, 2),
+    The child is a fresh interpreter (``python -c``), so nothing of the caller's ``__main__`` is
+    imported there. Calls and answers are pickles with a length in front, over the child's stdin
+    and stdout; its stderr is ours. An error on the other side is raised here with its traceback.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> StaffProcess:
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", f"from bot.simulate import staff_main; staff_main({self.seed})",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        process = self._process
+        if process is None:
+            return
+        try:
+            if process.returncode is None:
+                await self.call("stop")
+                await asyncio.wait_for(process.wait(), 10)
+        except (RuntimeError, TimeoutError, ConnectionError):
+            pass
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+    async def call(self, operation: str, *args: Any) -> Any:
+        process = self._process
+        assert process is not None and process.stdin is not None and process.stdout is not None
+        _write_frame(process.stdin, (operation, args))
+        await process.stdin.drain()
+        try:
+            size = int.from_bytes(await process.stdout.readexactly(4), "big")
+            ok, value = pickle.loads(await process.stdout.readexactly(size))
+        except asyncio.IncompleteReadError:
+            raise RuntimeError("the virtual staff's process ended") from None
+        if not ok:
+            raise RuntimeError(f"the virtual staff failed on {operation!r}:\n{value}")
+        return value
+
+
+def _write_frame(stream: Any, value: Any) -> None:
+    data = pickle.dumps(value)
+    stream.write(len(data).to_bytes(4, "big") + data)
+
+
+def staff_main(seed: int) -> None:
+    """The child's entry point: serve calls from stdin until told to stop."""
+    inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not break the frames
+    asyncio.run(_serve_staff(inbox, outbox, seed))
+
+
+async def _serve_staff(inbox: Any, outbox: Any, seed: int) -> None:
+    def receive() -> Any:
+        header = inbox.read(4)
+        if len(header) < 4:
+            return None
+        return pickle.loads(inbox.read(int.from_bytes(header, "big")))
+
+    def answer(value: Any) -> None:
+        _write_frame(outbox, value)
+        outbox.flush()
+
+    async with Sandbox(rate_limits=False) as sandbox:
+        staff = VirtualStaff(sandbox, seed)
+        while True:
+            message = await asyncio.to_thread(receive)
+            if message is None:
+                return  # the bot's side is gone
+            operation, args = message
+            if operation == "stop":
+                answer((True, None))
+                return
+            try:
+                result = await getattr(staff, operation)(*args)
+            except Exception:
+                answer((False, traceback.format_exc()))
+            else:
+                answer((True, result))
 
 
 def _original(message: ChatMessage) -> str:
