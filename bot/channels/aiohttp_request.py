@@ -18,6 +18,20 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 
+class JsonCall:
+    """One Bot API call's parameters as plain JSON values, built by the caller.
+
+    ``BaseRequest.post`` hands its ``request_data`` through to ``do_request`` untouched, so
+    this stands in for PTB's ``RequestData`` on this transport: the call keeps PTB's error
+    handling (Forbidden, RetryAfter, BadRequest…) without PTB objects on either side.
+    """
+
+    multipart_data = None
+
+    def __init__(self, parameters: dict[str, Any]) -> None:
+        self.parameters = {name: value for name, value in parameters.items() if value is not None}
+
+
 class AiohttpRequest(BaseRequest):
     def __init__(
         self,
@@ -50,7 +64,7 @@ class AiohttpRequest(BaseRequest):
         self,
         url: str,
         method: str,
-        request_data: RequestData | None = None,
+        request_data: RequestData | JsonCall | None = None,
         read_timeout: Any = BaseRequest.DEFAULT_NONE,
         write_timeout: Any = BaseRequest.DEFAULT_NONE,
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
