@@ -27,12 +27,18 @@ async def insert_ignoring_duplicates(
         # once and compiled once, the row as parameters.
         result = await session.execute(_insert_one(model, dialect), dict(rows[0]))
         return max(int(result.rowcount or 0), 0)  # type: ignore[attr-defined]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Many rows: one statement built once, sent in batches of VALUES by SQLAlchemy's
+    # "insertmanyvalues"; RETURNING counts the rows that were new on both databases.
+    # Rows sent together must name the same columns.
+    statement = _insert_many(model, dialect)
+    shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(frozenset(row), []).append(dict(row))
     inserted = 0
-    for start in range(0, len(rows), batch):
-        statement = insert(model).values(list(rows[start : start + batch])).on_conflict_do_nothing()
-        result = await session.execute(statement)
-        inserted += max(int(result.rowcount or 0), 0)
+    for same in shapes.values():
+        for start in range(0, len(same), batch):
+            result = await session.execute(statement, same[start : start + batch])
+            inserted += len(result.all())
     return inserted
 
 
@@ -40,6 +46,11 @@ async def insert_ignoring_duplicates(
 def _insert_one(model: type[Base], dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(model.__table__).on_conflict_do_nothing()
+
+
+@functools.cache
+def _insert_many(model: type[Base], dialect: str) -> Any:
+    return _insert_one(model, dialect).returning(*model.__table__.primary_key.columns)
 
 
 def is_postgres(session: AsyncSession) -> bool:
