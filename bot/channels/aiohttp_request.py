@@ -80,7 +80,7 @@ class AiohttpRequest(BaseRequest):
         kwargs: dict[str, Any] = {"timeout": timeout, "headers": {"User-Agent": self.USER_AGENT}}
         if request_data is not None:
             files = request_data.multipart_data
-            if files:
+            if files and isinstance(request_data, RequestData):
                 form = aiohttp.FormData()
                 for name, value in request_data.json_parameters.items():
                     form.add_field(name, value)

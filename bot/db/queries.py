@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,12 +46,12 @@ async def insert_ignoring_duplicates(
 @functools.cache
 def _insert_one(model: type[Base], dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model.__table__).on_conflict_do_nothing()
+    return insert(cast(Table, model.__table__)).on_conflict_do_nothing()
 
 
 @functools.cache
 def _insert_many(model: type[Base], dialect: str) -> Any:
-    return _insert_one(model, dialect).returning(*model.__table__.primary_key.columns)
+    return _insert_one(model, dialect).returning(*cast(Table, model.__table__).primary_key.columns)
 
 
 def is_postgres(session: AsyncSession) -> bool:

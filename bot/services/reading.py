@@ -71,8 +71,13 @@ async def section_of(session: AsyncSession, campaign: Campaign, ordinal: int) ->
 
 
 # The acknowledgment path runs for every "Đã đọc": its statements are built once.
+_CONFIRMED_COUNT = select(func.count(Ack.id)).where(
+    Ack.campaign_id == bindparam("campaign_id"), Ack.staff_id == bindparam("staff_id"), Ack.item != ATTESTATION_ITEM
+)
+# The document, if this person may confirm in this campaign now, and how many sections they
+# had confirmed: one round trip.
 _OPEN_DOCUMENT = (
-    select(Campaign.document_id)
+    select(Campaign.document_id, _CONFIRMED_COUNT.scalar_subquery())
     .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
     .where(
         Campaign.id == bindparam("campaign_id"),
@@ -83,9 +88,6 @@ _OPEN_DOCUMENT = (
 )
 _ACK_AT = select(Ack.at).where(
     Ack.campaign_id == bindparam("campaign_id"), Ack.staff_id == bindparam("staff_id"), Ack.item == bindparam("item")
-)
-_CONFIRMED_COUNT = select(func.count(Ack.id)).where(
-    Ack.campaign_id == bindparam("campaign_id"), Ack.staff_id == bindparam("staff_id"), Ack.item != ATTESTATION_ITEM
 )
 
 
@@ -109,8 +111,11 @@ async def confirm_section(
 ) -> AckResult:
     """Store "Đã đọc" for one section. When it completes the document, queue the request
     for the final attestation. The hottest path of the bot: columns, not objects."""
-    document_id = await session.scalar(_OPEN_DOCUMENT, {"campaign_id": campaign_id, "staff_id": staff_id})
-    views = await sections_of(session, document_id) if document_id is not None else ()
+    found = (await session.execute(_OPEN_DOCUMENT, {"campaign_id": campaign_id, "staff_id": staff_id})).first()
+    if found is None:
+        return AckResult(AckStatus.CLOSED)
+    document_id, confirmed_before = found
+    views = await sections_of(session, document_id)
     section = next((s for s in views if s.ordinal == ordinal), None)
     if section is None:
         return AckResult(AckStatus.CLOSED)
@@ -122,10 +127,10 @@ async def confirm_section(
     at = now if inserted else await session.scalar(
         _ACK_AT, {"campaign_id": campaign_id, "staff_id": staff_id, "item": ordinal}
     )
-    confirmed = await _confirmed_sections(session, campaign_id, staff_id)
+    confirmed = int(confirmed_before or 0) + inserted
     total = len(views)
     queued = False
-    if inserted and confirmed >= total:
+    if confirmed >= total:  # idempotent: a press after completing finds the request already queued
         queued = await _queue_attestation(session, campaign_id, staff_id, now)
     return AckResult(AckStatus.NEW if inserted else AckStatus.AGAIN, at, confirmed, total, queued)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,7 +58,7 @@ async def identify(session: AsyncSession, channel: Channel, external_user_id: st
 
 # Built once: it runs for every update from a member.
 _MEMBER_AND_IDENTITY = (
-    select(Staff, ChannelIdentity)
+    select(Staff, ChannelIdentity.id, ChannelIdentity.reachable, ChannelIdentity.last_seen_at)
     .join(ChannelIdentity, ChannelIdentity.staff_id == Staff.id)
     .where(
         ChannelIdentity.channel == bindparam("channel"),
@@ -67,7 +68,9 @@ _MEMBER_AND_IDENTITY = (
 )
 
 
-_IDENTITIES, _STAFF = ChannelIdentity.__table__, Staff.__table__  # Core: no unit of work on the hot path
+# Core on the tables: no unit of work on the hot path
+_IDENTITIES = cast(Table, ChannelIdentity.__table__)
+_STAFF = cast(Table, Staff.__table__)
 _SEEN = (
     update(_IDENTITIES)
     .where(_IDENTITIES.c.id == bindparam("identity_id"))
@@ -89,22 +92,21 @@ async def identify_and_touch(
     found = (await session.execute(_MEMBER_AND_IDENTITY, {"channel": channel, "user_id": external_user_id})).first()
     if found is None:
         return None
-    staff, identity = found
-    await _touch(session, staff, identity, channel, now)
+    staff, identity_id, reachable, last_seen_at = found
+    await _touch(session, staff, identity_id, last_seen_at if reachable else None, channel, now)
     return staff
 
 
-async def _touch(session: AsyncSession, staff: Staff, identity: ChannelIdentity, channel: Channel, now: dt.datetime) -> None:
+async def _touch(
+    session: AsyncSession, staff: Staff, identity_id: int, seen: dt.datetime | None, channel: Channel, now: dt.datetime
+) -> None:
     """Note that the person used this channel now: deliveries follow the channel used last,
     and writing to the bot again makes a blocked identity reachable.
 
-    Written as two small UPDATEs when something changed, the loaded objects kept in step
-    without the unit of work: this runs for nearly every update a member sends."""
-    if not identity.reachable or identity.last_seen_at is None or now - identity.last_seen_at > TOUCH_EVERY:
-        await session.execute(_SEEN, {"identity_id": identity.id, "now": now})
-        set_committed_value(identity, "last_seen_at", now)
-        set_committed_value(identity, "reachable", True)
-        set_committed_value(identity, "unreachable_reason", None)
+    Written as two small UPDATEs when something changed, without the unit of work: this
+    runs for nearly every update a member sends."""
+    if not seen or now - seen > TOUCH_EVERY:  # ``seen``: None when never seen or unreachable
+        await session.execute(_SEEN, {"identity_id": identity_id, "now": now})
     if staff.last_channel != channel:
         await session.execute(_LAST_CHANNEL, {"staff_id": staff.id, "channel": channel})
         set_committed_value(staff, "last_channel", channel)
