@@ -268,7 +268,7 @@ class TelegramChannel:
                 reply, again = await self._button_flow(session, staff, who, action, args)
         # Committed: now answer the button, then show the rest.
         try:
-            await query.answer(reply.toast)
+            await self._call("answerCallbackQuery", callback_query_id=query.id, text=reply.toast)
         except tg_error.BadRequest:
             pass  # too old: the write above already counted
         if reply.edit is not None and query.message is not None:
