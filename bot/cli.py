@@ -696,10 +696,11 @@ def run_bot(ctx: click.Context, webhook: bool, sandbox_port: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "aiohttp.access", "apscheduler", "telegram.ext.Updater", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from bot.runtime import run_event_loop
     from bot.serve import StartError
 
     try:
-        asyncio.run(serve(settings, webhook=webhook, sandbox_port=sandbox_port, say=click.echo))
+        run_event_loop(serve(settings, webhook=webhook, sandbox_port=sandbox_port, say=click.echo))
     except StartError as error:
         raise ClerkError(str(error)) from None
 

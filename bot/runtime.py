@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -34,6 +36,19 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 5
+
+T = TypeVar("T")
+
+
+def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a long-lived coroutine (the bot, the sandbox, the simulator) on uvloop where it is
+    installed (Linux, macOS), else on asyncio's own loop. The bot's CPU goes largely to the
+    event loop and its transports, which uvloop runs at a fraction of the cost."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 @dataclass

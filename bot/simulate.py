@@ -45,7 +45,7 @@ from bot.domain import chunking
 from bot.domain.enums import DeliveryKind, DeliveryStatus, FeedbackStatus
 from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.roster import parse_table
-from bot.runtime import SAMPLE_DOCUMENT, Runtime, RuntimeOptions
+from bot.runtime import SAMPLE_DOCUMENT, Runtime, RuntimeOptions, run_event_loop
 from bot.sandbox import ChatMessage, Sandbox, VirtualUser
 from bot.services import campaigns, documents, feedback, roster
 from bot.services.clock import FakeClock
@@ -574,7 +574,7 @@ def staff_main(seed: int) -> None:
     """The child's entry point: serve calls from stdin until told to stop."""
     inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not break the frames
-    asyncio.run(_serve_staff(inbox, outbox, seed))
+    run_event_loop(_serve_staff(inbox, outbox, seed))
 
 
 async def _serve_staff(inbox: Any, outbox: Any, seed: int) -> None:
@@ -614,4 +614,4 @@ def _original(message: ChatMessage) -> str:
 
 
 def simulate(staff: int, seed: int, document: Path | None = None, channel: str = "telegram") -> Result:
-    return asyncio.run(Simulation(staff, seed, document, channel).run())
+    return run_event_loop(Simulation(staff, seed, document, channel).run())

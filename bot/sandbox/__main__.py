@@ -68,7 +68,9 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    asyncio.run(_serve(_parser().parse_args(argv)))
+    from bot.runtime import run_event_loop
+
+    run_event_loop(_serve(_parser().parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -80,9 +80,20 @@ async def queue_due(session: AsyncSession, now: dt.datetime, tz: str, policy: Re
     return queued
 
 
-async def _behind(session: AsyncSession, campaign: Campaign, before: dt.datetime) -> dict[int, list[int]]:
+async def _behind(
+    session: AsyncSession, campaign: Campaign, before: dt.datetime, *, unreminded_on: dt.date | None = None
+) -> dict[int, list[int]]:
     """Reachable members with sections sent (before ``before``: what came this morning
-    is not late yet) but not confirmed: staff id -> ordinals."""
+    is not late yet) but not confirmed: staff id -> ordinals. With ``unreminded_on``, only
+    people without a reminder that day: after the morning digest, the tick's later runs
+    that day look at a handful of rows, not the whole campaign."""
+    people = select(Staff.id).where(Staff.active.is_(True))
+    if unreminded_on is not None:
+        people = people.where(
+            Staff.id.not_in(
+                select(Reminder.staff_id).where(Reminder.due_on == unreminded_on, Reminder.kind != ReminderKind.LAGGARDS)
+            )
+        )
     sent = (
         await session.execute(
             select(Delivery.staff_id, Delivery.item)
@@ -95,11 +106,18 @@ async def _behind(session: AsyncSession, campaign: Campaign, before: dt.datetime
                 Delivery.sent_at < before,
                 CampaignMember.removed_at.is_(None),
                 Staff.active.is_(True),
+                Delivery.staff_id.in_(people),
                 Delivery.staff_id.in_(select(ChannelIdentity.staff_id).where(ChannelIdentity.reachable.is_(True))),
             )
         )
     ).all()
-    acked = set((await session.execute(select(Ack.staff_id, Ack.item).where(Ack.campaign_id == campaign.id))).all())
+    acked = set(
+        (
+            await session.execute(
+                select(Ack.staff_id, Ack.item).where(Ack.campaign_id == campaign.id, Ack.staff_id.in_(people))
+            )
+        ).all()
+    )
     behind: dict[int, list[int]] = {}
     for staff_id, item in sent:
         if (staff_id, item) not in acked:
@@ -114,7 +132,7 @@ async def _digests(
     title = document_title(campaign.document)
     days_left = (campaign.end_on - today).days + 1
     queued = 0
-    for staff_id, ordinals in (await _behind(session, campaign, _day_start(today, now))).items():
+    for staff_id, ordinals in (await _behind(session, campaign, _day_start(today, now), unreminded_on=today)).items():
         if staff_id in reminded:
             continue
         payload = {
