@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,12 @@ def _insert_one(model: type[Base], dialect: str) -> Any:
 @functools.cache
 def _insert_many(model: type[Base], dialect: str) -> Any:
     return _insert_one(model, dialect).returning(*cast(Table, model.__table__).primary_key.columns)
+
+
+def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
+    """Run ``action`` when this session's transaction commits, never if it rolls back: for
+    in-memory notes that must not claim work a rolled-back transaction did not keep."""
+    event.listen(session.sync_session, "after_commit", lambda _session: action(), once=True)
 
 
 def is_postgres(session: AsyncSession) -> bool:

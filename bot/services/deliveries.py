@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Campaign, CampaignMember, ChannelIdentity, Delivery, Document, Staff
-from bot.db.queries import insert_ignoring_duplicates, is_postgres
+from bot.db.queries import after_commit, insert_ignoring_duplicates, is_postgres
 from bot.domain import drip
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
 from bot.services import audit
@@ -189,7 +190,7 @@ async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.
                 rows.append(_section_row(campaign, member.staff_id, sections[ordinal], max(due, now - HORIZON), now))
             else:
                 next_due = min(next_due, due)
-    _WATERMARKS[key] = (signature, next_due)
+    after_commit(session, functools.partial(_WATERMARKS.__setitem__, key, (signature, next_due)))
     return await insert_ignoring_duplicates(session, Delivery, rows)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from bot.db.models import Reminder
 from bot.domain.enums import ReminderKind
+from bot.services import reminders
 from tests.integration.harness import Harness, local, running_bot
 
 MONDAY = dt.date(2026, 11, 23)
@@ -105,3 +106,45 @@ async def test_last_call_and_weekly_laggards_to_the_department_leader(db_url: st
             assert await session.scalar(
                 select(func.count(Reminder.id)).where(Reminder.kind == ReminderKind.LAST_CALL)
             ) == 3
+
+
+async def test_a_tick_that_rolled_back_has_reminded_no_one(db_url: str) -> None:
+    """The tick notes in memory when the day's reminders were worked out, to skip the work on
+    later ticks; a transaction that rolled back must not leave that note behind."""
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.open_campaign(MONDAY)
+        await bot.register("Lê Văn Cường")
+        await _at(bot, local(MONDAY, 10, 30))
+        wednesday = MONDAY + dt.timedelta(days=2)
+        runtime = bot.runtime
+        async with bot.sessions() as session:
+            transaction = await session.begin()
+            queued = await reminders.queue_due(
+                session, local(wednesday, 14, 0), runtime.settings.timezone, runtime.reminder_policy
+            )
+            assert queued == 1
+            await transaction.rollback()  # e.g. the database went away before the commit
+        await _at(bot, local(wednesday, 14, 5))
+        assert len(await _reminders(bot, "Lê Văn Cường")) == 1
+
+
+async def test_someone_reachable_again_later_that_day_gets_the_digest(db_url: str) -> None:
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.open_campaign(MONDAY)
+        for name in ("Nguyễn Văn An", "Lê Văn Cường"):
+            await bot.register(name)
+        await _at(bot, local(MONDAY, 10, 30))
+        user = bot.users["Lê Văn Cường"]
+        await bot.sandbox.block(user.id)
+        wednesday = MONDAY + dt.timedelta(days=2)
+        await _at(bot, local(wednesday, 9, 0))  # the morning's section fails: Cường is now unreachable
+        await _at(bot, local(wednesday, 14, 0))
+        assert len(await _reminders(bot, "Nguyễn Văn An")) == 1
+        assert await _reminders(bot, "Lê Văn Cường") == []
+        await bot.sandbox.unblock(user.id)
+        before = len(await bot.bot_messages("Lê Văn Cường"))
+        await bot.sandbox.send_text(user.id, "/tiendo")  # writing again makes the account reachable
+        await bot.wait_bot_messages("Lê Văn Cường", before + 1)
+        await _at(bot, local(wednesday, 15, 0))
+        assert len(await _reminders(bot, "Lê Văn Cường")) == 1
+        assert len(await _reminders(bot, "Nguyễn Văn An")) == 1  # still one a day
