@@ -39,8 +39,6 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 5
 
 T = TypeVar("T")
-
-
 GC_YOUNG_THRESHOLD = 50_000  # the default, 700, runs the collector thousands of times a second here
 
 

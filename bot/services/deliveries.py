@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Campaign, CampaignMember, ChannelIdentity, Delivery, Document, Staff
-from bot.db.queries import after_commit, insert_ignoring_duplicates, is_postgres
+from bot.db.queries import after_commit, database_key, insert_ignoring_duplicates, is_postgres
 from bot.domain import drip
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
 from bot.services import audit
@@ -162,7 +162,7 @@ async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.
     members, audience = await reachable_members(session, campaign)
     if not members:
         return 0
-    key = (str(session.bind.url) if session.bind is not None else "", campaign.id)
+    key = (database_key(session), campaign.id)
     signature = tuple(members)
     known = _WATERMARKS.get(key)
     if known is not None and known[0] == signature and now + HORIZON < known[1]:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.db.models import Document, Section
+from bot.db.queries import database_key
 from bot.domain import chunking
 from bot.domain.document import ParsedDocument
 from bot.domain.limits import (
@@ -162,7 +163,7 @@ _SECTIONS: dict[tuple[str, int], tuple[SectionView, ...]] = {}
 async def sections_of(session: AsyncSession, document_id: int) -> tuple[SectionView, ...]:
     """The sections of a document, in order. Cached per database: sections never
     change once imported, and every update of the conversation asks for them."""
-    key = (str(session.bind.url) if session.bind is not None else "", document_id)
+    key = (database_key(session), document_id)
     cached = _SECTIONS.get(key)
     if cached is None:
         rows = await session.scalars(select(Section).where(Section.document_id == document_id).order_by(Section.ordinal))

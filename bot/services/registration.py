@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.db.models import AuditEvent, ChannelIdentity, Staff
 from bot.domain.enums import Channel

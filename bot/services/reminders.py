@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.db.models import Ack, Campaign, CampaignMember, ChannelIdentity, Delivery, Reminder, Staff
-from bot.db.queries import after_commit, insert_ignoring_duplicates
+from bot.db.queries import after_commit, database_key, insert_ignoring_duplicates
 from bot.domain.dates import format_date_vi
 from bot.domain.drip import format_ranges
 from bot.domain.enums import CampaignStatus, DeliveryKind, DeliveryStatus, ReminderKind, Role
@@ -73,11 +73,11 @@ async def queue_due(session: AsyncSession, now: dt.datetime, tz: str, policy: Re
     reachable = frozenset(
         (await session.scalars(select(ChannelIdentity.staff_id).where(ChannelIdentity.reachable.is_(True)))).all()
     )
-    where = str(session.bind.url) if session.bind is not None else ""
+    where = database_key(session)
     reminded_today: set[int] | None = None
     queued = 0
     for campaign in campaigns:
-        if _looked_at(where, campaign.id, today, ReminderKind.DIGEST, reachable):
+        if reachable <= _LOOKED.get((where, campaign.id, today), frozenset()):
             continue
         if reminded_today is None:
             reminded_today = set(
@@ -90,19 +90,15 @@ async def queue_due(session: AsyncSession, now: dt.datetime, tz: str, policy: Re
         queued += await _digests(session, campaign, today, now, policy, reminded_today)
         if policy.laggards and today.weekday() == policy.laggards_weekday:
             queued += await _laggards(session, campaign, today, now)
-        after_commit(session, functools.partial(_LOOKED.__setitem__, (where, campaign.id, today, ReminderKind.DIGEST), reachable))
+        after_commit(session, functools.partial(_LOOKED.__setitem__, (where, campaign.id, today), reachable))
     return queued
 
 
-# (database, campaign, day, kind) -> who was reachable when that day's reminders were last
+# (database, campaign, day) -> who was reachable when that day's reminders were last
 # worked out. Who is behind is counted on what was sent before the day began, so later in
 # the day only someone who became reachable since can need one: until then the tick skips
 # the work. Kept in memory: after a restart the first tick works it out again.
-_LOOKED: dict[tuple[str, int, dt.date, ReminderKind], frozenset[int]] = {}
-
-
-def _looked_at(where: str, campaign_id: int, day: dt.date, kind: ReminderKind, reachable: frozenset[int]) -> bool:
-    return reachable <= _LOOKED.get((where, campaign_id, day, kind), frozenset())
+_LOOKED: dict[tuple[str, int, dt.date], frozenset[int]] = {}
 
 
 async def _behind(
