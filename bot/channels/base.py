@@ -8,12 +8,14 @@ in these exception types, so the delivery worker treats every messenger alike.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.batch import GroupCommit
 from bot.domain.enums import Channel
+from bot.services import flows
 from bot.services.clock import Clock
 from bot.services.deliveries import Job
 from bot.services.messages import Message
@@ -71,3 +73,10 @@ class BotContext:
     clock: Clock
     tz: str
     wake: Callable[[], None]
+    # "Đã đọc" presses arriving together share one transaction (bot/db/batch.py)
+    confirmations: GroupCommit[flows.Press, flows.Reply] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.confirmations = GroupCommit(
+            self.sessions, lambda session, presses: flows.confirm_presses(session, presses, self.clock.now(), self.tz)
+        )

@@ -260,12 +260,16 @@ class TelegramChannel:
         action, *args = (query.data or "").split(":")
         now = self.ctx.clock.now()
         again: Any = None
-        async with self.ctx.sessions() as session, session.begin():
-            staff = await registration.identify_and_touch(session, who.channel, who.user_id, now)
-            if staff is None:
-                reply = flows.stranger()
-            else:
-                reply, again = await self._button_flow(session, staff, who, action, args)
+        press = _press(who, action, args)
+        if press is not None:  # the commonest button: shares a transaction with the presses arriving with it
+            reply = await self.ctx.confirmations.submit(press)
+        else:
+            async with self.ctx.sessions() as session, session.begin():
+                staff = await registration.identify_and_touch(session, who.channel, who.user_id, now)
+                if staff is None:
+                    reply = flows.stranger()
+                else:
+                    reply, again = await self._button_flow(session, staff, who, action, args)
         # Committed: now answer the button, then show the rest.
         try:
             await self._call("answerCallbackQuery", callback_query_id=query.id, text=reply.toast)
@@ -289,8 +293,6 @@ class TelegramChannel:
             numbers = [int(a) for a in args]
         except ValueError:
             return Reply(), None
-        if action == "ack" and len(numbers) == 2:
-            return await flows.confirm(session, staff, who, numbers[0], numbers[1], now, tz), None
         if action == "next" and len(numbers) == 1:
             return await flows.read_next(session, staff, numbers[0], now), None
         if action == "attest" and len(numbers) == 1:
@@ -342,3 +344,9 @@ class TelegramChannel:
 def _seconds(value: Any) -> float:
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
 
+
+def _press(who: Who, action: str, args: list[str]) -> flows.Press | None:
+    """The "Đã đọc" of ``ack:<campaign>:<section>``, or None for any other button."""
+    if action != "ack" or len(args) != 2 or not all(a.isascii() and a.isdigit() for a in args):
+        return None
+    return flows.Press(who, int(args[0]), int(args[1]))

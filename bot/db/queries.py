@@ -20,27 +20,45 @@ async def insert_ignoring_duplicates(
 
     Returns the number of rows actually inserted.
     """
-    if not rows:
-        return 0
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if len(rows) == 1:
+        return len(await insert_new(session, model, rows))
+    primary_key = tuple(column.key for column in cast(Table, model.__table__).primary_key.columns)
+    return len(await _insert_returning(session, model, rows, primary_key, batch))
+
+
+async def insert_new(
+    session: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]], *columns: Any, batch: int = 500
+) -> set[tuple[Any, ...]]:
+    """INSERT rows, skipping any that hit a unique constraint, and tell which were new: the
+    values of ``columns`` (a unique key the rows carry) of each row inserted."""
+    names = tuple(column.key for column in columns)
     if len(rows) == 1:
         # The hot single-row case (an acknowledgment, one delivery): one statement built
-        # once and compiled once, the row as parameters.
-        result = await session.execute(_insert_one(model, dialect), dict(rows[0]))
-        return max(int(result.rowcount or 0), 0)  # type: ignore[attr-defined]
-    # Many rows: one statement built once, sent in batches of VALUES by SQLAlchemy's
-    # "insertmanyvalues"; RETURNING counts the rows that were new on both databases.
-    # Rows sent together must name the same columns.
-    statement = _insert_many(model, dialect)
+        # once and compiled once, the row as parameters, the row count as the answer.
+        result = await session.execute(_insert_one(model, _dialect(session)), dict(rows[0]))
+        return {tuple(rows[0][name] for name in names)} if int(result.rowcount or 0) > 0 else set()  # type: ignore[attr-defined]
+    return set(await _insert_returning(session, model, rows, names, batch))
+
+
+async def _insert_returning(
+    session: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]], names: tuple[str, ...], batch: int
+) -> list[tuple[Any, ...]]:
+    """Many rows: one statement built once, sent in batches of VALUES by SQLAlchemy's
+    "insertmanyvalues"; RETURNING names the rows that were new on both databases.
+    Rows sent together must name the same columns."""
+    statement = _insert_many(model, _dialect(session), names)
     shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
     for row in rows:
         shapes.setdefault(frozenset(row), []).append(dict(row))
-    inserted = 0
+    new: list[tuple[Any, ...]] = []
     for same in shapes.values():
         for start in range(0, len(same), batch):
-            result = await session.execute(statement, same[start : start + batch])
-            inserted += len(result.all())
-    return inserted
+            new.extend(tuple(r) for r in (await session.execute(statement, same[start : start + batch])).all())
+    return new
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
 @functools.cache
@@ -50,8 +68,9 @@ def _insert_one(model: type[Base], dialect: str) -> Any:
 
 
 @functools.cache
-def _insert_many(model: type[Base], dialect: str) -> Any:
-    return _insert_one(model, dialect).returning(*cast(Table, model.__table__).primary_key.columns)
+def _insert_many(model: type[Base], dialect: str, names: tuple[str, ...]) -> Any:
+    table = cast(Table, model.__table__)
+    return _insert_one(model, dialect).returning(*(table.c[name] for name in names))
 
 
 def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:

@@ -104,6 +104,36 @@ def stranger() -> Reply:
 
 async def confirm(session: AsyncSession, staff: Staff, who: Who, campaign_id: int, ordinal: int, now: dt.datetime, tz: str) -> Reply:
     result = await reading.confirm_section(session, staff.id, campaign_id, ordinal, who.channel, now)
+    return _confirmed(result, campaign_id, ordinal, now, tz)
+
+
+@dataclass(frozen=True)
+class Press:
+    """A "✅ Đã đọc" button pressed by whoever is behind ``who``."""
+
+    who: Who
+    campaign_id: int
+    ordinal: int
+
+
+async def confirm_presses(session: AsyncSession, presses: list[Press], now: dt.datetime, tz: str) -> list[Reply]:
+    """``confirm`` for many presses, each from any account, in one transaction: a reply for
+    each, in order (strangers hear what strangers hear)."""
+    people: dict[tuple[Channel, str], Staff] = {}
+    for channel in {p.who.channel for p in presses}:
+        ids = [p.who.user_id for p in presses if p.who.channel is channel]
+        found = await registration.identify_and_touch_many(session, channel, ids, now)
+        people.update(((channel, user_id), staff) for user_id, staff in found.items())
+    members = [(p, people.get((p.who.channel, p.who.user_id))) for p in presses]
+    acks = [reading.Press(staff.id, p.campaign_id, p.ordinal, p.who.channel) for p, staff in members if staff is not None]
+    results = iter(await reading.confirm_sections(session, acks, now))
+    return [
+        _confirmed(next(results), p.campaign_id, p.ordinal, now, tz) if staff is not None else stranger()
+        for p, staff in members
+    ]
+
+
+def _confirmed(result: reading.AckResult, campaign_id: int, ordinal: int, now: dt.datetime, tz: str) -> Reply:
     if result.status is reading.AckStatus.CLOSED:
         return Reply(toast=t("ack.closed"))
     at = format_datetime_vi(result.at or now, tz)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from bot.db.models import Ack, Campaign, CampaignMember, Delivery
-from bot.db.queries import insert_ignoring_duplicates
+from bot.db.queries import insert_ignoring_duplicates, insert_new
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
 from bot.services import deliveries
 from bot.services.documents import SectionView, sections_of
@@ -74,20 +74,29 @@ async def section_of(session: AsyncSession, campaign: Campaign, ordinal: int) ->
 _CONFIRMED_COUNT = select(func.count(Ack.id)).where(
     Ack.campaign_id == bindparam("campaign_id"), Ack.staff_id == bindparam("staff_id"), Ack.item != ATTESTATION_ITEM
 )
-# The document, if this person may confirm in this campaign now, and how many sections they
-# had confirmed: one round trip.
-_OPEN_DOCUMENT = (
-    select(Campaign.document_id, _CONFIRMED_COUNT.scalar_subquery())
+# The document of each campaign these people may confirm in now, and how many sections each
+# had confirmed there: one round trip for any number of presses.
+_OPEN_DOCUMENTS = (
+    select(
+        Campaign.id,
+        CampaignMember.staff_id,
+        Campaign.document_id,
+        select(func.count(Ack.id))
+        .where(Ack.campaign_id == Campaign.id, Ack.staff_id == CampaignMember.staff_id, Ack.item != ATTESTATION_ITEM)
+        .scalar_subquery(),
+    )
     .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
     .where(
-        Campaign.id == bindparam("campaign_id"),
+        Campaign.id.in_(bindparam("campaign_ids", expanding=True)),
         Campaign.status == CampaignStatus.ACTIVE,
-        CampaignMember.staff_id == bindparam("staff_id"),
+        CampaignMember.staff_id.in_(bindparam("staff_ids", expanding=True)),
         CampaignMember.removed_at.is_(None),
     )
 )
-_ACK_AT = select(Ack.at).where(
-    Ack.campaign_id == bindparam("campaign_id"), Ack.staff_id == bindparam("staff_id"), Ack.item == bindparam("item")
+_ACKS_AT = select(Ack.campaign_id, Ack.staff_id, Ack.item, Ack.at).where(
+    Ack.campaign_id.in_(bindparam("campaign_ids", expanding=True)),
+    Ack.staff_id.in_(bindparam("staff_ids", expanding=True)),
+    Ack.item.in_(bindparam("items", expanding=True)),
 )
 
 
@@ -106,33 +115,74 @@ class AckResult:
     attestation_queued: bool = False
 
 
+@dataclass(frozen=True)
+class Press:
+    """One "Đã đọc": this person, this section of this campaign, on this channel."""
+
+    staff_id: int
+    campaign_id: int
+    ordinal: int
+    via: Channel
+
+
 async def confirm_section(
     session: AsyncSession, staff_id: int, campaign_id: int, ordinal: int, via: Channel, now: dt.datetime
 ) -> AckResult:
     """Store "Đã đọc" for one section. When it completes the document, queue the request
-    for the final attestation. The hottest path of the bot: columns, not objects."""
-    found = (await session.execute(_OPEN_DOCUMENT, {"campaign_id": campaign_id, "staff_id": staff_id})).first()
-    if found is None:
-        return AckResult(AckStatus.CLOSED)
-    document_id, confirmed_before = found
-    views = await sections_of(session, document_id)
-    section = next((s for s in views if s.ordinal == ordinal), None)
-    if section is None:
-        return AckResult(AckStatus.CLOSED)
-    inserted = await insert_ignoring_duplicates(
-        session,
-        Ack,
-        [{"campaign_id": campaign_id, "staff_id": staff_id, "section_id": section.id, "item": ordinal, "at": now, "via": via}],
-    )
-    at = now if inserted else await session.scalar(
-        _ACK_AT, {"campaign_id": campaign_id, "staff_id": staff_id, "item": ordinal}
-    )
-    confirmed = int(confirmed_before or 0) + inserted
-    total = len(views)
-    queued = False
-    if confirmed >= total:  # idempotent: a press after completing finds the request already queued
-        queued = await _queue_attestation(session, campaign_id, staff_id, now)
-    return AckResult(AckStatus.NEW if inserted else AckStatus.AGAIN, at, confirmed, total, queued)
+    for the final attestation."""
+    return (await confirm_sections(session, [Press(staff_id, campaign_id, ordinal, via)], now))[0]
+
+
+async def confirm_sections(session: AsyncSession, presses: list[Press], now: dt.datetime) -> list[AckResult]:
+    """``confirm_section`` for many presses in one transaction, a result for each, in order:
+    the hottest path of the bot, so a fixed handful of statements for any number of
+    presses, and columns, not objects. A person's later press in the same batch counts
+    the earlier ones."""
+    if not presses:
+        return []
+    keys = {"campaign_ids": list({p.campaign_id for p in presses}), "staff_ids": list({p.staff_id for p in presses})}
+    open_documents = {
+        (campaign_id, staff_id): (document_id, int(confirmed or 0))
+        for campaign_id, staff_id, document_id, confirmed in (await session.execute(_OPEN_DOCUMENTS, keys)).all()
+    }
+    sections: dict[tuple[int, int], tuple[SectionView, ...]] = {}  # (campaign, staff) -> the document's sections
+    rows: dict[tuple[int, int, int], dict[str, object]] = {}
+    for press in presses:
+        found = open_documents.get((press.campaign_id, press.staff_id))
+        if found is None:
+            continue
+        views = sections[press.campaign_id, press.staff_id] = await sections_of(session, found[0])
+        section = next((s for s in views if s.ordinal == press.ordinal), None)
+        if section is not None:
+            rows.setdefault((press.campaign_id, press.staff_id, press.ordinal), {
+                "campaign_id": press.campaign_id, "staff_id": press.staff_id, "section_id": section.id,
+                "item": press.ordinal, "at": now, "via": press.via,
+            })
+    new = await insert_new(session, Ack, list(rows.values()), Ack.campaign_id, Ack.staff_id, Ack.item)
+    earlier: dict[tuple[int, int, int], dt.datetime] = {}
+    if len(new) < len(rows):
+        items = {"items": list({key[2] for key in rows}), **keys}
+        earlier = {(c, s, i): at for c, s, i, at in (await session.execute(_ACKS_AT, items)).all()}
+    confirmed = {pair: found[1] for pair, found in open_documents.items()}
+    results: list[AckResult] = []
+    for press in presses:
+        key = (press.campaign_id, press.staff_id, press.ordinal)
+        if key not in rows:
+            results.append(AckResult(AckStatus.CLOSED))
+            continue
+        pair = key[:2]
+        inserted = key in new
+        if inserted:
+            new.discard(key)  # a second press of the same section in this batch finds it confirmed
+            earlier[key] = now
+            confirmed[pair] += 1
+        total = len(sections[pair])
+        queued = False
+        if confirmed[pair] >= total:  # idempotent: a press after completing finds the request already queued
+            queued = await _queue_attestation(session, press.campaign_id, press.staff_id, now)
+        status = AckStatus.NEW if inserted else AckStatus.AGAIN
+        results.append(AckResult(status, now if inserted else earlier.get(key), confirmed[pair], total, queued))
+    return results
 
 
 async def _confirmed_sections(session: AsyncSession, campaign_id: int, staff_id: int) -> int:

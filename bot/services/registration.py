@@ -57,12 +57,15 @@ async def identify(session: AsyncSession, channel: Channel, external_user_id: st
 
 
 # Built once: it runs for every update from a member.
-_MEMBER_AND_IDENTITY = (
-    select(Staff, ChannelIdentity.id, ChannelIdentity.reachable, ChannelIdentity.last_seen_at)
+_MEMBERS_AND_IDENTITIES = (
+    select(
+        Staff, ChannelIdentity.external_user_id, ChannelIdentity.id, ChannelIdentity.reachable,
+        ChannelIdentity.last_seen_at,
+    )
     .join(ChannelIdentity, ChannelIdentity.staff_id == Staff.id)
     .where(
         ChannelIdentity.channel == bindparam("channel"),
-        ChannelIdentity.external_user_id == bindparam("user_id"),
+        ChannelIdentity.external_user_id.in_(bindparam("user_ids", expanding=True)),
         Staff.active.is_(True),
     )
 )
@@ -89,27 +92,40 @@ async def identify_and_touch(
     session: AsyncSession, channel: Channel, external_user_id: str, now: dt.datetime
 ) -> Staff | None:
     """``identify`` and ``touch`` in one query: every update of a member needs both."""
-    found = (await session.execute(_MEMBER_AND_IDENTITY, {"channel": channel, "user_id": external_user_id})).first()
-    if found is None:
-        return None
-    staff, identity_id, reachable, last_seen_at = found
-    await _touch(session, staff, identity_id, last_seen_at if reachable else None, channel, now)
-    return staff
+    return (await identify_and_touch_many(session, channel, [external_user_id], now)).get(external_user_id)
 
 
-async def _touch(
-    session: AsyncSession, staff: Staff, identity_id: int, seen: dt.datetime | None, channel: Channel, now: dt.datetime
-) -> None:
-    """Note that the person used this channel now: deliveries follow the channel used last,
-    and writing to the bot again makes a blocked identity reachable.
+async def identify_and_touch_many(
+    session: AsyncSession, channel: Channel, external_user_ids: list[str], now: dt.datetime
+) -> dict[str, Staff]:
+    """``identify_and_touch`` for several accounts of one channel at once: the people found,
+    by account; strangers are left out."""
+    found = (
+        await session.execute(_MEMBERS_AND_IDENTITIES, {"channel": channel, "user_ids": list(set(external_user_ids))})
+    ).all()
+    seen: list[dict[str, object]] = []
+    moved: list[dict[str, object]] = []
+    people: dict[str, Staff] = {}
+    for staff, user_id, identity_id, reachable, last_seen_at in found:
+        people[user_id] = staff
+        if not reachable or not last_seen_at or now - last_seen_at > TOUCH_EVERY:
+            seen.append({"identity_id": identity_id, "now": now})
+        if staff.last_channel != channel:
+            moved.append({"staff_id": staff.id, "channel": channel})
+            set_committed_value(staff, "last_channel", channel)
+    await _touch(session, seen, moved)
+    return people
 
-    Written as two small UPDATEs when something changed, without the unit of work: this
-    runs for nearly every update a member sends."""
-    if not seen or now - seen > TOUCH_EVERY:  # ``seen``: None when never seen or unreachable
-        await session.execute(_SEEN, {"identity_id": identity_id, "now": now})
-    if staff.last_channel != channel:
-        await session.execute(_LAST_CHANNEL, {"staff_id": staff.id, "channel": channel})
-        set_committed_value(staff, "last_channel", channel)
+
+async def _touch(session: AsyncSession, seen: list[dict[str, object]], moved: list[dict[str, object]]) -> None:
+    """Note that people used a channel now: deliveries follow the channel used last, and
+    writing to the bot again makes a blocked identity reachable.
+
+    Written as small UPDATEs only where something changed, without the unit of work:
+    this runs for nearly every update a member sends."""
+    for statement, rows in ((_SEEN, seen), (_LAST_CHANNEL, moved)):
+        if rows:
+            await session.execute(statement, rows[0] if len(rows) == 1 else rows)
 
 
 async def link_by_code(

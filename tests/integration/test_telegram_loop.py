@@ -3,6 +3,7 @@ sandbox over HTTP, the delivery worker, the database, on a fake clock."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from sqlalchemy import func, select
@@ -297,3 +298,47 @@ async def test_a_person_added_mid_campaign_joins_late_and_catches_up(db_url: str
 
 async def _sections_for(bot: Harness, name: str) -> list[str]:
     return [m.text.splitlines()[0] for m in await bot.bot_messages(name) if m.buttons]
+
+
+async def test_presses_arriving_together_share_a_transaction(db_url: str) -> None:
+    """A burst of "Đã đọc" from several people (a double tap among them): every press is
+    stored once, answered with its own count, and stamped, in fewer transactions than presses."""
+    names = ["Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Em"]
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.open_campaign(MONDAY)
+        for name in names:
+            await bot.register(name)
+        for day in range(3):  # three mornings' sections, not yet confirmed
+            bot.clock.set(local(MONDAY + dt.timedelta(days=day), 10, 30))
+            await bot.run_until_idle()
+        pressed: list[tuple[str, int, str]] = []
+        for name in names:
+            for message in await bot.bot_messages(name):
+                for button in message.buttons:
+                    if button["text"] == "✅ Đã đọc":
+                        pressed.append((name, message.message_id, button["callback_data"]))
+        assert len(pressed) >= 2 * len(names)
+        pressed.insert(1, pressed[0])  # a double tap
+        assert bot.runtime.telegram is not None
+        confirmations = bot.runtime.telegram.ctx.confirmations
+        groups_before = confirmations.groups
+        records = await asyncio.gather(
+            *(bot.sandbox.press_button(bot.users[n].id, m, data, check=False) for n, m, data in pressed)
+        )
+        answers = [await bot.sandbox.wait_for_answer(r.id) for r in records]
+        assert 0 < confirmations.groups - groups_before < len(pressed)
+
+        per_person = len(pressed) // len(names)
+        for name in names:
+            toasts = sorted(a.answer_text for a, (n, _, _) in zip(answers, pressed) if n == name)
+            counts = sorted(int(t.split("(")[1].split("/")[0]) for t in toasts)
+            # each new press counts one more; the double tap repeats a count, whichever
+            assert sorted(set(counts)) == list(range(1, per_person + 1)), name
+            assert len(counts) == per_person + (name == names[0])
+        async with bot.sessions() as session:
+            assert await session.scalar(select(func.count(Ack.id))) == len(pressed) - 1
+        for name in names:
+            chat = bot.sandbox.state.chats[bot.users[name].id]
+            await bot.sandbox.wait_until(  # each pressed message stamped, the double-tapped one once
+                lambda: sum("✅ Đã xác nhận lúc" in m.text for m in chat.messages) == per_person or None
+            )
