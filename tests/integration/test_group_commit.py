@@ -71,7 +71,7 @@ async def test_completing_the_document_in_one_group_queues_one_attestation(db_ur
 async def test_group_commit_gathers_callers_and_a_bad_item_fails_alone(sessions) -> None:  # type: ignore[no-untyped-def]
     async def work(session, items: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
         for item in items:
-            session.add(AuditEvent(at=dt.datetime.now(dt.timezone.utc), actor="test", action=item, target_type="t"))
+            session.add(AuditEvent(at=dt.datetime.now(dt.UTC), actor="test", action=item, target_type="t"))
         await session.flush()
         if "bad" in items:
             raise ValueError("bad item")

@@ -4,6 +4,7 @@ by another process is waited for without stalling the loop."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 import threading
 import time
@@ -63,7 +64,7 @@ async def test_a_locked_database_is_waited_for_without_stalling_the_loop(tmp_pat
         await engine.dispose()
     assert rows == [1, 2]
     assert waited >= 0.25  # it did wait for the other writer
-    during = [b - a for a, b in zip(ticks, ticks[1:]) if a < began + waited]
+    during = [b - a for a, b in itertools.pairwise(ticks) if a < began + waited]
     assert len(during) >= 5 and max(during) < 0.2  # and the loop kept running meanwhile
 
 
