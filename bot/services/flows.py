@@ -125,7 +125,7 @@ async def confirm_presses(session: AsyncSession, presses: list[Press], now: dt.d
         found = await registration.identify_and_touch_many(session, channel, ids, now)
         people.update(((channel, user_id), staff) for user_id, staff in found.items())
     members = [(p, people.get((p.who.channel, p.who.user_id))) for p in presses]
-    acks = [reading.Press(staff.id, p.campaign_id, p.ordinal, p.who.channel) for p, staff in members if staff is not None]
+    acks = [reading.MemberPress(staff.id, p.campaign_id, p.ordinal, p.who.channel) for p, staff in members if staff is not None]
     results = iter(await reading.confirm_sections(session, acks, now))
     return [
         _confirmed(next(results), p.campaign_id, p.ordinal, now, tz) if staff is not None else stranger()

@@ -116,7 +116,7 @@ class AckResult:
 
 
 @dataclass(frozen=True)
-class Press:
+class MemberPress:
     """One "Đã đọc": this person, this section of this campaign, on this channel."""
 
     staff_id: int
@@ -130,10 +130,10 @@ async def confirm_section(
 ) -> AckResult:
     """Store "Đã đọc" for one section. When it completes the document, queue the request
     for the final attestation."""
-    return (await confirm_sections(session, [Press(staff_id, campaign_id, ordinal, via)], now))[0]
+    return (await confirm_sections(session, [MemberPress(staff_id, campaign_id, ordinal, via)], now))[0]
 
 
-async def confirm_sections(session: AsyncSession, presses: list[Press], now: dt.datetime) -> list[AckResult]:
+async def confirm_sections(session: AsyncSession, presses: list[MemberPress], now: dt.datetime) -> list[AckResult]:
     """``confirm_section`` for many presses in one transaction, a result for each, in order:
     the hottest path of the bot, so a fixed handful of statements for any number of
     presses, and columns, not objects. A person's later press in the same batch counts

@@ -13,7 +13,7 @@ from bot.db.batch import GroupCommit
 from bot.db.models import Ack, AuditEvent, Delivery
 from bot.domain.enums import Channel, DeliveryKind
 from bot.services import reading
-from bot.services.reading import AckStatus, Press
+from bot.services.reading import AckStatus, MemberPress
 from tests.integration.harness import local, running_bot
 
 MONDAY = dt.date(2026, 11, 23)
@@ -27,17 +27,17 @@ async def test_one_transaction_answers_each_press_as_if_alone(db_url: str) -> No
         an, binh = await bot.staff_id("Nguyễn Văn An"), await bot.staff_id("Trần Thị Bình")
         earlier = local(MONDAY, 9)
         async with bot.sessions() as session, session.begin():
-            (first,) = await reading.confirm_sections(session, [Press(binh, campaign, 2, TG)], earlier)
+            (first,) = await reading.confirm_sections(session, [MemberPress(binh, campaign, 2, TG)], earlier)
         assert first.status is AckStatus.NEW and first.confirmed == 1
 
         now = local(MONDAY, 10)
         presses = [
-            Press(an, campaign, 1, TG),
-            Press(an, campaign, 2, TG),
-            Press(an, campaign, 1, TG),  # a double tap inside the group
-            Press(binh, campaign, 2, TG),  # confirmed before this group
-            Press(binh, campaign, 99, TG),  # no such section
-            Press(an, campaign + 1, 1, TG),  # no such campaign
+            MemberPress(an, campaign, 1, TG),
+            MemberPress(an, campaign, 2, TG),
+            MemberPress(an, campaign, 1, TG),  # a double tap inside the group
+            MemberPress(binh, campaign, 2, TG),  # confirmed before this group
+            MemberPress(binh, campaign, 99, TG),  # no such section
+            MemberPress(an, campaign + 1, 1, TG),  # no such campaign
         ]
         async with bot.sessions() as session, session.begin():
             results = await reading.confirm_sections(session, presses, now)
@@ -56,7 +56,7 @@ async def test_completing_the_document_in_one_group_queues_one_attestation(db_ur
         campaign = await bot.open_campaign(MONDAY)
         await bot.runtime.tick()  # the window opens
         an = await bot.staff_id("Nguyễn Văn An")
-        presses = [Press(an, campaign, ordinal, TG) for ordinal in range(1, 7)] + [Press(an, campaign, 6, TG)]
+        presses = [MemberPress(an, campaign, ordinal, TG) for ordinal in range(1, 7)] + [MemberPress(an, campaign, 6, TG)]
         async with bot.sessions() as session, session.begin():
             results = await reading.confirm_sections(session, presses, local(MONDAY, 10))
         assert [r.confirmed for r in results] == [1, 2, 3, 4, 5, 6, 6]
