@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BUSY_TIMEOUT = 10.0  # seconds a write waits for another process's lock
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_BUSY_RECOVERY)
 
 
@@ -84,7 +84,7 @@ class LoopSQLiteConnection(aiosqlite.Connection):
 def _connect_sqlite(url: URL) -> LoopSQLiteConnection:
     """The connection for ``url``, read the way SQLAlchemy's SQLite dialect reads it."""
     args, options = url.get_dialect()().create_connect_args(url)
-    busy_timeout = float(options.pop("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000))
+    busy_timeout = float(options.pop("timeout", SQLITE_BUSY_TIMEOUT))
     options.update(timeout=0, check_same_thread=False)
     return LoopSQLiteConnection(partial(sqlite3.connect, *args, **options), busy_timeout)
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -70,10 +71,15 @@ async def section_of(session: AsyncSession, campaign: Campaign, ordinal: int) ->
     return None
 
 
+def _count_confirmed(campaign_id: Any, staff_id: Any) -> Select[int]:
+    """How many sections (not the final attestation) a person confirmed in a campaign."""
+    return select(func.count(Ack.id)).where(
+        Ack.campaign_id == campaign_id, Ack.staff_id == staff_id, Ack.item != ATTESTATION_ITEM
+    )
+
+
 # The acknowledgment path runs for every "Đã đọc": its statements are built once.
-_CONFIRMED_COUNT = select(func.count(Ack.id)).where(
-    Ack.campaign_id == bindparam("campaign_id"), Ack.staff_id == bindparam("staff_id"), Ack.item != ATTESTATION_ITEM
-)
+_CONFIRMED_COUNT = _count_confirmed(bindparam("campaign_id"), bindparam("staff_id"))
 # The document of each campaign these people may confirm in now, and how many sections each
 # had confirmed there: one round trip for any number of presses.
 _OPEN_DOCUMENTS = (
@@ -81,9 +87,7 @@ _OPEN_DOCUMENTS = (
         Campaign.id,
         CampaignMember.staff_id,
         Campaign.document_id,
-        select(func.count(Ack.id))
-        .where(Ack.campaign_id == Campaign.id, Ack.staff_id == CampaignMember.staff_id, Ack.item != ATTESTATION_ITEM)
-        .scalar_subquery(),
+        _count_confirmed(Campaign.id, CampaignMember.staff_id).scalar_subquery(),
     )
     .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
     .where(
@@ -141,17 +145,14 @@ async def confirm_sections(session: AsyncSession, presses: list[MemberPress], no
     if not presses:
         return []
     keys = {"campaign_ids": list({p.campaign_id for p in presses}), "staff_ids": list({p.staff_id for p in presses})}
-    open_documents = {
-        (campaign_id, staff_id): (document_id, int(confirmed or 0))
-        for campaign_id, staff_id, document_id, confirmed in (await session.execute(_OPEN_DOCUMENTS, keys)).all()
-    }
-    sections: dict[tuple[int, int], tuple[SectionView, ...]] = {}  # (campaign, staff) -> the document's sections
+    sections: dict[tuple[int, int], tuple[SectionView, ...]] = {}  # (campaign, member): the sections to confirm
+    confirmed: dict[tuple[int, int], int] = {}  # (campaign, member): how many so far
+    for campaign_id, staff_id, document_id, count in (await session.execute(_OPEN_DOCUMENTS, keys)).all():
+        sections[campaign_id, staff_id] = await sections_of(session, document_id)
+        confirmed[campaign_id, staff_id] = int(count or 0)
     rows: dict[tuple[int, int, int], dict[str, object]] = {}
     for press in presses:
-        found = open_documents.get((press.campaign_id, press.staff_id))
-        if found is None:
-            continue
-        views = sections[press.campaign_id, press.staff_id] = await sections_of(session, found[0])
+        views = sections.get((press.campaign_id, press.staff_id), ())
         section = next((s for s in views if s.ordinal == press.ordinal), None)
         if section is not None:
             rows.setdefault((press.campaign_id, press.staff_id, press.ordinal), {
@@ -163,7 +164,6 @@ async def confirm_sections(session: AsyncSession, presses: list[MemberPress], no
     if len(new) < len(rows):
         items = {"items": list({key[2] for key in rows}), **keys}
         earlier = {(c, s, i): at for c, s, i, at in (await session.execute(_ACKS_AT, items)).all()}
-    confirmed = {pair: found[1] for pair, found in open_documents.items()}
     results: list[AckResult] = []
     for press in presses:
         key = (press.campaign_id, press.staff_id, press.ordinal)
