@@ -26,6 +26,7 @@ from bot.channels.dispatcher import DeliveryWorker
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_client import ZaloClient
+from bot.chat.core import Chat
 from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import upgrade
 from bot.domain import invite
@@ -96,6 +97,7 @@ class Runtime:
         self.telegram: TelegramChannel | None = None
         self.zalo: ZaloChannel | None = None
         self.worker: DeliveryWorker | None = None
+        self.chat: Chat | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self.reminder_policy = reminders.ReminderPolicy(
@@ -109,14 +111,15 @@ class Runtime:
         self.engine = create_engine(url)
         self.sessions = session_factory(self.engine)
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
-        ctx = BotContext(self.sessions, self.clock, self.settings.timezone, self._wake)
+        self.chat = Chat(self.sessions, self.clock, self.settings.timezone, self._wake)
+        ctx = BotContext(self.chat, self._wake)
         if self._telegram_token:
             self.telegram = TelegramChannel(self._telegram_token, self._telegram_base_url, ctx, self.http)
             self.channels[Channel.TELEGRAM] = self.telegram
         if self._zalo_token:
             self.zalo = ZaloChannel(ZaloClient(self._zalo_token, self._zalo_base_url, self.http), ctx)
             self.channels[Channel.ZALO] = self.zalo
-        self.worker = DeliveryWorker(ctx, self.channels, rate=self.settings.send_rate)
+        self.worker = DeliveryWorker(self.sessions, self.clock, self.channels, rate=self.settings.send_rate)
         if self.telegram is not None:
             app = self.telegram.application
             await app.initialize()

@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.channels.zalo import SECTION_HINT_ACTIONS, hint, section_messages
+from bot.channels.zalo import section_hint, section_messages
 from bot.db.migrate import upgrade
 from bot.db.models import Ack, Campaign, ChannelIdentity, Delivery, Feedback, Staff
 from bot.domain import chunking
@@ -72,7 +72,7 @@ class Kind(str, enum.Enum):
 
 
 CHANNELS = ("telegram", "zalo", "mixed")
-SECTION_HINT = hint(list(SECTION_HINT_ACTIONS))
+SECTION_HINT = section_hint()
 ATTEST_HINT = "xác nhận toàn văn"
 COMMENT = "Đề nghị bổ sung thời hạn trả lời góp ý của cán bộ."
 ANSWERS = (
@@ -219,7 +219,7 @@ class Simulation:
             for s in sections
         }
         # Zalo renders a section as plain chunks, the last one ending with the command hint
-        zalo_chunks = {s.ordinal: [m.text for m in section_messages(s.path, s.heading, s.body)] for s in sections}
+        zalo_chunks = {s.ordinal: [m.text for m in section_messages(0, s.path, s.heading, s.body, s.ordinal)] for s in sections}
         for person in self.people:
             person.code = codes["+84" + person.phone[1:]]
             if person.kind is not Kind.NEVER:

@@ -8,17 +8,15 @@ in these exception types, so the delivery worker treats every messenger alike.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.db.batch import GroupCommit
+from bot.chat.core import Chat
 from bot.domain.enums import Channel
-from bot.services import flows
-from bot.services.clock import Clock
-from bot.services.deliveries import Job
-from bot.services.messages import Message
+from bot.domain.messages import Message
+
+if TYPE_CHECKING:
+    from bot.services.deliveries import Job
 
 
 class SendError(Exception):
@@ -66,17 +64,8 @@ class ChannelAdapter(Protocol):
 
 @dataclass
 class BotContext:
-    """What every channel's handlers need: the database, the clock, the settings they
-    show, and a way to nudge the delivery worker when a handler queued something."""
+    """What a channel's handlers need: the conversation (an event in, a reply out) and a way
+    to nudge the delivery worker when a reply queued something."""
 
-    sessions: async_sessionmaker[AsyncSession]
-    clock: Clock
-    tz: str
+    chat: Chat
     wake: Callable[[], None]
-    # "Đã đọc" presses arriving together share one transaction (bot/db/batch.py)
-    confirmations: GroupCommit[flows.Press, flows.Reply] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.confirmations = GroupCommit(
-            self.sessions, lambda session, presses: flows.confirm_presses(session, presses, self.clock.now(), self.tz)
-        )

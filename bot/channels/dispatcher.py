@@ -18,9 +18,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.channels.base import BotContext, ChannelAdapter, Rejected, RetryAfter, Transient, Unreachable
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import ChannelAdapter, Rejected, RetryAfter, Transient, Unreachable
 from bot.domain.enums import Channel
 from bot.services import deliveries
+from bot.services.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,8 @@ class WorkerStats:
 class DeliveryWorker:
     def __init__(
         self,
-        ctx: BotContext,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
         channels: Mapping[Channel, ChannelAdapter],
         *,
         rate: float = 25.0,
@@ -75,7 +79,8 @@ class DeliveryWorker:
         concurrency: int = 32,
         poll_seconds: float = 1.0,
     ) -> None:
-        self.ctx = ctx
+        self.sessions = sessions
+        self.clock = clock
         self.channels = dict(channels)
         self.limiters = {channel: RateLimiter(rate) for channel in self.channels}
         self.batch = batch
@@ -107,8 +112,8 @@ class DeliveryWorker:
         """Claim one batch of due rows, send them, record the outcomes. Returns how many
         rows were handled. The database sees three short transactions per batch; the
         network calls happen outside any transaction."""
-        now = self.ctx.clock.now()
-        async with self.ctx.sessions() as session, session.begin():
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
             claimed = await deliveries.claim_due(session, now, self.batch, list(self.channels))
             targets = await deliveries.load_targets(session, claimed, list(self.channels)) if claimed else []
         if not targets:
@@ -120,8 +125,8 @@ class DeliveryWorker:
                 return await self._send(target)
 
         results = await asyncio.gather(*(one(t) for t in targets))
-        async with self.ctx.sessions() as session, session.begin():
-            continuing = await deliveries.record_results(session, results, self.ctx.clock.now())
+        async with self.sessions() as session, session.begin():
+            continuing = await deliveries.record_results(session, results, self.clock.now())
         self._count(results)
         if continuing:
             self.wake()
@@ -154,10 +159,10 @@ class DeliveryWorker:
             return Result(job.delivery_id, Outcome.BLOCKED, error=str(error), unreachable_identity=target.identity_id)
         except RetryAfter as error:
             self.limiters[target.channel].pause(error.seconds)
-            when = self.ctx.clock.now() + dt.timedelta(seconds=error.seconds)
+            when = self.clock.now() + dt.timedelta(seconds=error.seconds)
             return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when)
         except Transient as error:
-            when = self.ctx.clock.now() + deliveries.backoff(job.attempts + 1)
+            when = self.clock.now() + deliveries.backoff(job.attempts + 1)
             return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when, count_attempt=True)
         except Rejected as error:
             log.warning("delivery %s refused by %s: %s", job.delivery_id, target.channel.value, error)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import BotCommand, Update
 from telegram import error as tg_error
 from telegram.constants import ParseMode
@@ -21,6 +20,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -29,22 +29,22 @@ from telegram.ext import (
 
 from bot.channels.aiohttp_request import AiohttpRequest, JsonCall
 from bot.channels.base import BotContext, Rejected, RetryAfter, Sent, Transient, Unreachable
-from bot.db.models import Staff
-from bot.domain import chunking
+from bot.chat import events
+from bot.chat.core import COMMANDS
+from bot.chat.reply import Reply, Who
+from bot.domain import actions, chunking
 from bot.domain.enums import Channel, DeliveryKind
 from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
-from bot.domain.render import to_html
+from bot.domain.messages import Keyboard, Message, section_buttons
+from bot.domain.render import markdown_from_html, to_html
 from bot.domain.texts import t
-from bot.services import feedback_flows, flows, registration
-from bot.services import announcing
-from bot.services.deliveries import Job
-from bot.services.flows import Reply, Who
-from bot.services.messages import Keyboard, Message, section_buttons
+
+if TYPE_CHECKING:
+    from bot.services.deliveries import Job
 
 log = logging.getLogger(__name__)
 
 NO_PREVIEW = {"is_disabled": True}
-COMMANDS = ("start", "mucluc", "tiendo", "gopy", "yeucau", "baocao", "thongbao", "thongbao_ketqua", "huongdan")
 
 
 @lru_cache(maxsize=2048)
@@ -53,9 +53,11 @@ def _chunks(path: str, heading: str, body: str) -> tuple[str, ...]:
     return tuple(chunking.telegram_chunks(path, heading, body, limit=TELEGRAM_TEXT_LIMIT, last_reserve=TELEGRAM_LAST_RESERVE))
 
 
-def section_messages(campaign_id: int, path: str, heading: str, body: str, ordinal: int, *, confirmed: bool = False) -> list[Message]:
-    """A section as Telegram messages: HTML chunks, the buttons on the last one."""
-    chunks = _chunks(path, heading, body)
+def section_messages(campaign_id: int, path: str, heading: str, body: str, ordinal: int, *, confirmed: bool = False,
+                     document: str | None = None) -> list[Message]:
+    """A section as Telegram messages: HTML chunks, the buttons on the last one. ``document``:
+    its document's name, said first when several documents are open at once."""
+    chunks = _chunks(f"{document} › {path}" if document else path, heading, body)
     last = len(chunks) - 1
     return [
         Message(chunk, section_buttons(campaign_id, ordinal, confirmed=confirmed) if i == last else (), rendered=True)
@@ -81,7 +83,7 @@ def keyboard(message: Message) -> dict[str, Any] | None:
 
 @lru_cache(maxsize=4096)
 def _inline_keyboard(buttons: Keyboard) -> dict[str, Any]:
-    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.action} for b in row] for row in buttons]}
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.action.encode()} for b in row] for row in buttons]}
 
 
 class TelegramChannel:
@@ -110,7 +112,7 @@ class TelegramChannel:
     def render(self, job: Job) -> list[Message]:
         if job.kind is DeliveryKind.SECTION and job.section is not None:
             s = job.section
-            return section_messages(job.campaign_id or 0, s.path, s.heading, s.body, s.ordinal)
+            return section_messages(job.campaign_id or 0, s.path, s.heading, s.body, s.ordinal, document=job.document)
         return [job.message] if job.message is not None else []
 
     async def send(self, chat_id: str, message: Message) -> Sent:
@@ -140,136 +142,82 @@ class TelegramChannel:
         of the CPU a broadcast took."""
         return await self.bot.request.post(f"{self.bot.base_url}/{method}", JsonCall(params))  # type: ignore[arg-type]
 
-    # --- handlers ------------------------------------------------------------------------
+    # --- updates -> events; replies -> API calls ---------------------------------------------
 
     def _register(self) -> None:
         app = self.application
-        app.add_handler(CommandHandler("start", self._on_start))
-        app.add_handler(CommandHandler("mucluc", self._registered(self._on_toc)))
-        app.add_handler(CommandHandler("tiendo", self._registered(self._on_progress)))
-        app.add_handler(CommandHandler("gopy", self._registered(self._on_feedback_command)))
-        app.add_handler(CommandHandler("yeucau", self._registered(lambda session, staff, who, update, context: feedback_flows.request_command(session, staff, who, " ".join(context.args or []), self.ctx.clock.now(), self.ctx.tz))))
-        app.add_handler(CommandHandler("baocao", self._registered(self._on_report)))
-        app.add_handler(CommandHandler("thongbao", self._registered(self._on_announce)))
-        app.add_handler(CommandHandler("thongbao_ketqua", self._registered(self._on_announce_results)))
-        app.add_handler(CommandHandler("huongdan", self._registered(self._on_help)))
+        app.add_handler(CommandHandler(list(COMMANDS), self._on_command))
         app.add_handler(MessageHandler(filters.CONTACT, self._on_contact))
         app.add_handler(CallbackQueryHandler(self._on_button))
-        app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self._registered(self._on_text)))
-        app.add_handler(MessageHandler(filters.ALL, self._registered(self._on_help)))
+        app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self._on_text))
+        app.add_handler(ChatMemberHandler(self._on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_handler(MessageHandler(filters.ALL, self._on_other))
         app.add_error_handler(self._on_error)
 
     async def set_commands(self) -> None:
         await self.bot.set_my_commands([BotCommand(c, t(f"commands.{c}")) for c in COMMANDS])
 
     @staticmethod
-    def _who(update: Update) -> Who:
-        user = update.effective_user
-        chat = update.effective_chat
-        assert user is not None and chat is not None
+    def _who(update: Update) -> Who | None:
+        """The account and private chat behind an update; None outside private chats (the bot
+        works in private chats only)."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != "private":
+            return None
         return Who(Channel.TELEGRAM, str(user.id), str(chat.id))
 
-    Handler = Callable[[AsyncSession, Staff, Who, Update, ContextTypes.DEFAULT_TYPE], Awaitable[Reply]]
-
-    def _registered(self, handler: Handler) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
-        """Run ``handler`` for a linked member; a stranger hears only how to link."""
-
-        async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            if update.effective_user is None or update.effective_chat is None:
-                return
-            if update.effective_chat.type != "private":
-                return  # the bot works in private chats only
-            who = self._who(update)
-            async with self.ctx.sessions() as session, session.begin():
-                staff = await registration.identify_and_touch(session, who.channel, who.user_id, self.ctx.clock.now())
-                if staff is None:
-                    reply = flows.stranger()
-                else:
-                    reply = await handler(session, staff, who, update, context)
-            await self._show(update, reply)
-
-        return run
-
-    async def _on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.effective_chat is None or update.effective_chat.type != "private":
-            return
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
         who = self._who(update)
-        payload = context.args[0] if context.args else ""
-        async with self.ctx.sessions() as session, session.begin():
-            reply = await flows.start(session, who, payload, self.ctx.clock.now(), self.ctx.tz)
-        await self._show(update, reply)
+        if who is None or message is None or not message.text:
+            return
+        name = message.text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
+        args = " ".join(context.args or [])
+        await self._show(who, await self.ctx.chat.handle(events.Command(who, name=name, args=args)))
 
     async def _on_contact(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if message is None or message.contact is None or update.effective_chat is None:
-            return
-        if update.effective_chat.type != "private":
-            return
         who = self._who(update)
-        contact_user = str(message.contact.user_id) if message.contact.user_id else None
-        async with self.ctx.sessions() as session, session.begin():
-            reply = await flows.contact(
-                session, who, message.contact.phone_number, contact_user, self.ctx.clock.now(), self.ctx.tz
-            )
-        await self._show(update, reply)
+        if who is None or message is None or message.contact is None:
+            return
+        owner = str(message.contact.user_id) if message.contact.user_id else None
+        event = events.Contact(who, phone=message.contact.phone_number, owner=owner)
+        await self._show(who, await self.ctx.chat.handle(event))
 
-    async def _on_toc(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
-        return await flows.toc(session, staff, None, 0)
-
-    async def _on_progress(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
-        return await flows.my_progress(session, staff, self.ctx.clock.now(), self.ctx.tz)
-
-    async def _on_report(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
-        return await flows.report(session, staff, self.ctx.clock.now())
-
-    async def _on_help(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
-        return Reply().say(t("help.commands"))
-
-    async def _on_feedback_command(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
-        from bot.services.reading import member_campaigns
-
-        listing = await feedback_flows.gopy(session, staff, who, " ".join(context.args or []), self.ctx.clock.now(), self.ctx.tz)
-        if listing is not None:  # leaders, the union, inspectors: the comments, and a button to write their own
-            return listing
-        campaigns = await member_campaigns(session, staff.id)
-        if not campaigns:
-            return Reply().say(t("read.no_campaign"))
-        return await flows.feedback_begin(session, staff, who, campaigns[0].id, None, False, self.ctx.clock.now())
-
-    async def _on_announce(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
-        return await announcing.begin(session, staff, who, self.ctx.clock.now())
-
-    async def _on_announce_results(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
-        return await announcing.results(session, staff, self.ctx.clock.now(), self.ctx.tz)
-
-    async def _on_text(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
-        if message is not None and message.text:  # an announcement being composed keeps its bold and italics
-            composed = await announcing.text(session, staff, who, announcing.markdown_from_html(message.text_html),
-                                             self.ctx.clock.now(), self.ctx.tz)
-            if composed is not None:
-                return composed
-        return await flows.text(session, staff, who, message.text if message and message.text else "", self.ctx.clock.now())
+        who = self._who(update)
+        if who is None or message is None or not message.text:
+            return
+        # the messenger's bold and italics, for an announcement being composed
+        markup = markdown_from_html(message.text_html)
+        await self._show(who, await self.ctx.chat.handle(events.Text(who, text=message.text, markup=markup)))
+
+    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = self._who(update)
+        if who is None or update.effective_message is None:
+            return
+        await self._show(who, await self.ctx.chat.handle(events.Other(who)))
+
+    async def _on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Blocked: unreachable at once; allowed again: reachable, and what is owed goes out."""
+        change = update.my_chat_member
+        who = self._who(update)
+        if change is None or who is None:
+            return
+        status = change.new_chat_member.status
+        event: events.Event = events.Blocked(who) if status in ("kicked", "left") else events.Unblocked(who)
+        reply = await self.ctx.chat.handle(event)
+        if reply.wake:
+            self.ctx.wake()
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None or update.effective_user is None:
             return
-        who = Who(Channel.TELEGRAM, str(update.effective_user.id),
-                  str(update.effective_chat.id) if update.effective_chat else str(update.effective_user.id))
-        action, *args = (query.data or "").split(":")
-        now = self.ctx.clock.now()
-        again: Any = None
-        press = _press(who, action, args)
-        if press is not None:  # the commonest button: shares a transaction with the presses arriving with it
-            reply = await self.ctx.confirmations.submit(press)
-        else:
-            async with self.ctx.sessions() as session, session.begin():
-                staff = await registration.identify_and_touch(session, who.channel, who.user_id, now)
-                if staff is None:
-                    reply = flows.stranger()
-                else:
-                    reply, again = await self._button_flow(session, staff, who, action, args)
+        chat = update.effective_chat
+        who = Who(Channel.TELEGRAM, str(update.effective_user.id), str(chat.id) if chat else str(update.effective_user.id))
+        reply = await self.ctx.chat.handle(events.Press(who, action=actions.decode(query.data)))
         # Committed: now answer the button, then show the rest.
         try:
             await self._call("answerCallbackQuery", callback_query_id=query.id, text=reply.toast)
@@ -277,38 +225,7 @@ class TelegramChannel:
             pass  # too old: the write above already counted
         if reply.edit is not None and query.message is not None:
             await self._edit(query, reply.edit)
-        if again is not None:
-            section, campaign_id = again
-            for message in section_messages(campaign_id, section.path, section.heading, section.body, section.ordinal):
-                await self.send(who.chat_id, message)
-        await self._show(update, Reply(messages=reply.messages))
-        if reply.wake:
-            self.ctx.wake()
-
-    async def _button_flow(self, session: AsyncSession, staff: Staff, who: Who, action: str, args: list[str]) -> tuple[Reply, Any]:
-        now, tz = self.ctx.clock.now(), self.ctx.tz
-        if action.startswith("ann"):
-            return await announcing.button(session, staff, who, action, args, now, tz), None
-        try:
-            numbers = [int(a) for a in args]
-        except ValueError:
-            return Reply(), None
-        if action == "next" and len(numbers) == 1:
-            return await flows.read_next(session, staff, numbers[0], now), None
-        if action == "attest" and len(numbers) == 1:
-            return await flows.attest(session, staff, who, numbers[0], now, tz), None
-        if action in ("fb", "fbanon") and len(numbers) == 2:
-            return await flows.feedback_begin(session, staff, who, numbers[0], numbers[1] or None, action == "fbanon", now), None
-        if action == "toc" and len(numbers) == 2:
-            return await flows.toc(session, staff, numbers[0], numbers[1]), None
-        if action == "read" and len(numbers) == 2:
-            reply, section = await flows.read(session, staff, numbers[0], numbers[1], now)
-            return reply, (section, numbers[0]) if section is not None else None
-        if action == "cancel":
-            return await flows.cancel(session, who), None
-        if action in ("fbl", "fbv", "fbt", "fbg", "rq"):
-            return await feedback_flows.button(session, staff, who, action, numbers, now, tz), None
-        return Reply(), None
+        await self._show(who, reply, toast_shown=True)
 
     async def _edit(self, query: Any, edit: Message) -> None:
         """Stamp the pressed message: its own text plus the new line, new buttons."""
@@ -324,14 +241,17 @@ class TelegramChannel:
             if "not modified" not in error.message.lower():
                 log.warning("could not edit a confirmed message: %s", error.message)
 
-    async def _show(self, update: Update, reply: Reply) -> None:
-        chat = update.effective_chat
-        if chat is None:
-            return
-        for message in reply.messages:
-            await self._call("sendMessage", chat_id=chat.id, text=to_html(message.text), parse_mode=ParseMode.HTML,
-                             reply_markup=keyboard(message))
-            self.sent_messages += 1
+    async def _show(self, who: Who, reply: Reply, *, toast_shown: bool = False) -> None:
+        """A reply as messages: a section shown again first, then the texts."""
+        messages: list[Message] = []
+        if reply.section is not None:
+            shown = reply.section
+            s = shown.section
+            messages.extend(section_messages(shown.campaign_id, s.path, s.heading, s.body, s.ordinal,
+                                             document=shown.document))
+        messages.extend(reply.messages)
+        for message in messages:
+            await self.send(who.chat_id, message)
         if reply.wake:
             self.ctx.wake()
 
@@ -343,10 +263,3 @@ class TelegramChannel:
 
 def _seconds(value: Any) -> float:
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
-
-
-def _press(who: Who, action: str, args: list[str]) -> flows.Press | None:
-    """The "Đã đọc" of ``ack:<campaign>:<section>``, or None for any other button."""
-    if action != "ack" or len(args) != 2 or not all(a.isascii() and a.isdigit() for a in args):
-        return None
-    return flows.Press(who, int(args[0]), int(args[1]))

@@ -21,6 +21,7 @@ class Kind(str, enum.Enum):
     NEXT = "next"
     TOC = "toc"  # ``number`` = page (1-based), None = first
     READ = "read"  # ``number`` = section ordinal
+    ARTICLE = "article"  # ``number`` = the article's own number ("điều 4" is Điều 4, not the 4th item)
     FEEDBACK = "feedback"  # ``text`` = the comment ("" = ask for it)
     FEEDBACK_ANONYMOUS = "feedback_anonymous"
     PROGRESS = "progress"
@@ -74,7 +75,8 @@ _FEEDBACK_PREFIXES: tuple[tuple[tuple[str, ...], Kind], ...] = (
     (("gopy",), Kind.FEEDBACK),
     (("/gopy",), Kind.FEEDBACK),
 )
-_NUMBER = re.compile(r"^(?:(?:doc\s*)?(?:muc|m|so|dieu)\s*)?(\d{1,4})$")
+_NUMBER = re.compile(r"^(?:(?:doc\s*)?(?:muc|m|so)\s*)?(\d{1,4})$")
+_ARTICLE = re.compile(r"^(?:doc\s*)?dieu\s*(\d{1,4})$")
 _PAGE = re.compile(r"^(?:trang|muc luc|ml)\s*(\d{1,3})$")
 _TOKEN = re.compile(r"\S+")
 _EDGE_PUNCTUATION = " \t\n.,;:!?…-–—\"'“”‘’()[]<>*_~"
@@ -113,6 +115,10 @@ def parse(text: str, *, after_toc: bool = False) -> Command:
     page = _PAGE.match(key)
     if page:
         return Command(Kind.TOC, number=int(page.group(1)))
+
+    article = _ARTICLE.match(key)
+    if article:
+        return Command(Kind.ARTICLE, number=int(article.group(1)))
 
     number = _NUMBER.match(key)
     if number:

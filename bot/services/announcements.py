@@ -42,7 +42,8 @@ from bot.domain.texts import t
 from bot.services import audit
 from bot.services.campaigns import audience_filter
 from bot.services.deliveries import queue_message
-from bot.services.messages import Button, Message
+from bot.domain.actions import AnnounceAck
+from bot.domain.messages import Button, Message, keyboard_to_payload
 
 MAX_LENGTH = 3500  # leaves room in Telegram's 4096 for the heading and the stamp
 SEND_FROM = dt.time(7, 0)  # working hours for a scheduled announcement (local time)
@@ -175,15 +176,17 @@ async def preview(session: AsyncSession, announcement: Announcement) -> Preview:
 
 async def recipient_message(session: AsyncSession, announcement: Announcement) -> Message:
     author = await session.get(Staff, announcement.author_id) if announcement.author_id else None
-    signature = (
-        t("announce.signature", name=author.full_name, position=f" ({author.position})" if author.position else "")
-        if author is not None
-        else t("announce.signature_agency")
-    )
+    if author is None:
+        signature = t("announce.signature_agency")
+    elif Role.UNION in author.role_set and not author.role_set & {Role.LEADER, Role.ADMIN}:
+        signature = t("announce.signature_union", name=author.full_name)  # speaks for the union, not the agency
+    else:
+        signature = t("announce.signature", name=author.full_name,
+                      position=f" ({author.position})" if author.position else "")
     text = t("announce.message", text=announcement.text, signature=signature)
     if announcement.require_ack:
         text += "\n\n" + t("announce.ack_hint")
-        return Message(text, ((Button(t("btn.ann_ack"), f"annack:{announcement.id}"),),))
+        return Message(text, ((Button(t("btn.ann_ack"), AnnounceAck(announcement.id)),),))
     return Message(text)
 
 
@@ -251,7 +254,7 @@ async def send(
     due = at or now
     payload = {
         "text": message.text,
-        "buttons": [[[b.label, b.action] for b in row] for row in message.buttons],
+        "buttons": keyboard_to_payload(message.buttons),
     }
     queued = await queue_message(
         session, source=source_of(announcement.id), kind=DeliveryKind.ANNOUNCEMENT, staff_ids=recipients,
@@ -295,7 +298,7 @@ def effective_status(announcement: Announcement, now: dt.datetime) -> Announceme
 
 class AckStatus(str, enum.Enum):
     DONE = "done"
-    NOT_FOUND = "not_found"  # no such announcement, or not sent to this person
+    NOT_FOUND = "not_found"  # no such announcement, not sent to this person, or it asked for no "Đã nhận"
 
 
 @dataclass(frozen=True)
@@ -309,7 +312,17 @@ async def acknowledge(
 ) -> AckResult:
     """Store "Đã nhận" once (a second press keeps the first time)."""
     owed = await session.scalar(
-        select(Delivery.id).where(Delivery.announcement_id == announcement_id, Delivery.staff_id == staff_id).limit(1)
+        select(Delivery.id)
+        .join(Announcement, Announcement.id == Delivery.announcement_id)
+        .where(
+            Delivery.announcement_id == announcement_id,
+            Delivery.staff_id == staff_id,
+            Delivery.kind == DeliveryKind.ANNOUNCEMENT,
+            (Delivery.status == DeliveryStatus.SENT)
+            | ((Delivery.status == DeliveryStatus.PENDING) & (Delivery.due_at <= now)),
+            Announcement.require_ack.is_(True),
+        )
+        .limit(1)
     )
     if owed is None:
         return AckResult(AckStatus.NOT_FOUND)
@@ -323,6 +336,23 @@ async def acknowledge(
         )
     )
     return AckResult(AckStatus.DONE, at or now)
+
+
+async def last_sent_to(session: AsyncSession, staff_id: int, channel: Channel) -> int | None:
+    """The newest announcement asking for "Đã nhận" that reached this person on a channel."""
+    return await session.scalar(
+        select(Delivery.announcement_id)
+        .join(Announcement, Announcement.id == Delivery.announcement_id)
+        .where(
+            Delivery.staff_id == staff_id,
+            Delivery.kind == DeliveryKind.ANNOUNCEMENT,
+            Delivery.status == DeliveryStatus.SENT,
+            Delivery.channel == channel,
+            Announcement.require_ack.is_(True),
+        )
+        .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
+        .limit(1)
+    )
 
 
 # --- results ------------------------------------------------------------------------------
@@ -339,6 +369,7 @@ class Results:
     confirmed: int
     not_confirmed: list[str] = field(default_factory=list)  # names, of those it was sent to
     not_received: list[str] = field(default_factory=list)  # names, of those not (yet) reached
+    not_linked: list[str] = field(default_factory=list)  # names, of the audience with no messenger linked
 
 
 async def results(session: AsyncSession, announcement: Announcement, now: dt.datetime) -> Results:
@@ -353,6 +384,15 @@ async def results(session: AsyncSession, announcement: Announcement, now: dt.dat
         )
     ).all()
     sent = [r for r in rows if r[1] is DeliveryStatus.SENT]
+    queued = select(Delivery.staff_id).where(Delivery.announcement_id == announcement.id)
+    linked = select(ChannelIdentity.staff_id)
+    not_linked = (
+        await session.scalars(
+            select(Staff.full_name)
+            .where(*audience_filter(announcement.audience or {}), Staff.id.not_in(queued), Staff.id.not_in(linked))
+            .order_by(Staff.full_name)
+        )
+    ).all() if announcement.status is not AnnouncementStatus.DRAFT else []
     return Results(
         announcement=announcement,
         status=effective_status(announcement, now),
@@ -363,6 +403,7 @@ async def results(session: AsyncSession, announcement: Announcement, now: dt.dat
         confirmed=sum(r[2] is not None for r in rows),
         not_confirmed=[r[0] for r in sent if r[2] is None],
         not_received=[r[0] for r in rows if r[1] is not DeliveryStatus.SENT and r[2] is None],
+        not_linked=list(not_linked),
     )
 
 

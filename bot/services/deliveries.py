@@ -8,6 +8,7 @@ restart resumes where the rows say.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import functools
@@ -25,7 +26,7 @@ from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStat
 from bot.services import audit
 from bot.services.campaigns import calendar, plan_for, sync_members
 from bot.services.documents import SectionView, sections_of
-from bot.services.messages import Button, Message, attestation_message, document_title
+from bot.domain.messages import Message, attestation_message, document_title, keyboard_from_payload
 
 LEASE = dt.timedelta(seconds=60)
 HORIZON = dt.timedelta(minutes=2)  # rows are made this long before they are due
@@ -327,6 +328,7 @@ class Job:
     chat_id: str | None
     section: SectionView | None
     message: Message | None  # what to say, for everything but a section
+    document: str | None = None  # a section's document, named when the person has several open at once
 
 
 def _message_of(row: Delivery, title: str | None, sections: int) -> Message | None:
@@ -335,10 +337,7 @@ def _message_of(row: Delivery, title: str | None, sections: int) -> Message | No
     if row.kind is DeliveryKind.ATTESTATION:
         return attestation_message(row.campaign_id or 0, title or "", sections)
     payload = row.payload or {}
-    buttons = tuple(
-        tuple(Button(label, action) for label, action in line) for line in payload.get("buttons", [])
-    )
-    return Message(payload.get("text", ""), buttons)
+    return Message(payload.get("text", ""), keyboard_from_payload(payload.get("buttons", [])))
 
 
 @dataclass(frozen=True)
@@ -380,9 +379,12 @@ async def load_targets(session: AsyncSession, ids: Sequence[int], available: Seq
         )
     ).all():
         identities.setdefault(identity.staff_id, []).append(identity)
+    several = await _several_open(session, {r.staff_id for r in rows if r.kind is DeliveryKind.SECTION})
     targets = []
     for row in rows:
         job = await _job(session, row, campaign_docs.get(row.campaign_id or 0))
+        if row.staff_id in several and job.section is not None and row.campaign_id is not None:
+            job = dataclasses.replace(job, document=several[row.staff_id].get(row.campaign_id))
         identity = _route(people.get(row.staff_id), identities.get(row.staff_id, []), available)
         if identity is not None and row.chunk_index > 0 and row.channel not in (None, identity.channel):
             identity = None  # a half-sent message stays on its channel
@@ -391,6 +393,29 @@ async def load_targets(session: AsyncSession, ids: Sequence[int], available: Seq
                    identity.chat_id if identity else None)
         )
     return targets
+
+
+async def _several_open(session: AsyncSession, staff_ids: set[int]) -> dict[int, dict[int, str]]:
+    """For those of these people who are members of more than one open campaign: the name of
+    each campaign's document (so that every section says which document it belongs to)."""
+    if not staff_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(CampaignMember.staff_id, Campaign.id, Document.title)
+            .join(Campaign, Campaign.id == CampaignMember.campaign_id)
+            .join(Document, Document.id == Campaign.document_id)
+            .where(
+                CampaignMember.staff_id.in_(staff_ids),
+                CampaignMember.removed_at.is_(None),
+                Campaign.status == CampaignStatus.ACTIVE,
+            )
+        )
+    ).all()
+    names: dict[int, dict[int, str]] = {}
+    for staff_id, campaign_id, title in rows:
+        names.setdefault(staff_id, {})[campaign_id] = title
+    return {staff_id: found for staff_id, found in names.items() if len(found) > 1}
 
 
 async def _job(session: AsyncSession, row: Delivery, document_id: int | None) -> Job:
@@ -495,6 +520,22 @@ async def mark_unreachable(session: AsyncSession, identity_id: int, reason: str,
     identity.reachable = False
     identity.unreachable_reason = reason[:200]
     audit.record(session, now, "system", "identity.unreachable", "staff", identity.staff_id, channel=identity.channel.value)
+
+
+async def resume_blocked(session: AsyncSession, staff_id: int, now: dt.datetime) -> int:
+    """The person allowed the bot again: what was held back while they had blocked it, in
+    campaigns still open and announcements not cancelled, is owed again from now."""
+    open_campaigns = select(Campaign.id).where(Campaign.status.in_([CampaignStatus.SCHEDULED, CampaignStatus.ACTIVE]))
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.staff_id == staff_id,
+            Delivery.status == DeliveryStatus.BLOCKED,
+            or_(Delivery.campaign_id.in_(open_campaigns), Delivery.announcement_id.is_not(None)),
+        )
+        .values(status=DeliveryStatus.PENDING, due_at=now, claimed_until=None, last_error=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -42,7 +42,8 @@ from bot.domain.enums import CampaignKind, CampaignStatus, Channel, DeliveryKind
 from bot.domain.text import nfc
 from bot.domain.texts import t
 from bot.services import access, audit, deliveries
-from bot.services.messages import document_title
+from bot.domain.actions import RequestAnswer
+from bot.domain.messages import Button, document_title, keyboard_to_payload
 from bot.services.reading import member_campaign, section_of
 
 MAX_LENGTH = 4000
@@ -58,6 +59,9 @@ def _checked_text(text: str, refused: type[Exception]) -> str:
     if len(text) > MAX_LENGTH:
         raise refused("too_long")
     return text
+
+
+RETRYABLE = frozenset({"empty", "too_long"})  # refusals the person can mend by sending the text again
 
 
 class FeedbackRefused(Exception):
@@ -469,7 +473,7 @@ async def create_request(session: AsyncSession, staff: Staff, text: str, now: dt
         session, source=f"info-request:{request.id}", kind=DeliveryKind.NOTICE, staff_ids=admins,
         payload={"text": t("request.admin_notice", id=request.id, name=staff.full_name, department=department,
                            at=format_datetime_vi(now, tz), text=text),
-                 "buttons": [[[t("request.btn.answer"), f"rq:{request.id}"]]]},
+                 "buttons": keyboard_to_payload(((Button(t("request.btn.answer"), RequestAnswer(request.id)),),))},
         due_at=now, now=now,
     )
     return request.id, len(admins)

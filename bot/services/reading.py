@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from bot.db.models import Ack, Campaign, CampaignMember, Delivery
 from bot.db.queries import insert_ignoring_duplicates, insert_new
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
+from bot.domain.text import nfc
 from bot.services import deliveries
 from bot.services.documents import SectionView, sections_of
 
@@ -97,6 +99,16 @@ _OPEN_DOCUMENTS = (
         CampaignMember.removed_at.is_(None),
     )
 )
+# Sections these people have received, or that are due to them now (the drip's row has come
+# due, or they asked for it): only those can be confirmed.
+_RECEIVED = select(Delivery.campaign_id, Delivery.staff_id, Delivery.item).where(
+    Delivery.campaign_id.in_(bindparam("campaign_ids", expanding=True)),
+    Delivery.staff_id.in_(bindparam("staff_ids", expanding=True)),
+    Delivery.item.in_(bindparam("items", expanding=True)),
+    Delivery.kind == DeliveryKind.SECTION,
+    (Delivery.status == DeliveryStatus.SENT)
+    | ((Delivery.status == DeliveryStatus.PENDING) & (Delivery.due_at <= bindparam("now"))),
+)
 _ACKS_AT = select(Ack.campaign_id, Ack.staff_id, Ack.item, Ack.at).where(
     Ack.campaign_id.in_(bindparam("campaign_ids", expanding=True)),
     Ack.staff_id.in_(bindparam("staff_ids", expanding=True)),
@@ -108,6 +120,8 @@ class AckStatus(str, enum.Enum):
     NEW = "new"
     AGAIN = "again"  # already confirmed: nothing changes
     CLOSED = "closed"  # not a member of an open campaign with that section
+    NOT_SENT = "not_sent"  # the section was never sent to this person (nor is it due), or, for
+    # the attestation, not every section is confirmed yet
 
 
 @dataclass(frozen=True)
@@ -150,11 +164,17 @@ async def confirm_sections(session: AsyncSession, presses: list[MemberPress], no
     for campaign_id, staff_id, document_id, count in (await session.execute(_OPEN_DOCUMENTS, keys)).all():
         sections[campaign_id, staff_id] = await sections_of(session, document_id)
         confirmed[campaign_id, staff_id] = int(count or 0)
+    received = {
+        tuple(row)
+        for row in (
+            await session.execute(_RECEIVED, {**keys, "items": list({p.ordinal for p in presses}), "now": now})
+        ).all()
+    }
     rows: dict[tuple[int, int, int], dict[str, object]] = {}
     for press in presses:
         views = sections.get((press.campaign_id, press.staff_id), ())
         section = next((s for s in views if s.ordinal == press.ordinal), None)
-        if section is not None:
+        if section is not None and (press.campaign_id, press.staff_id, press.ordinal) in received:
             rows.setdefault((press.campaign_id, press.staff_id, press.ordinal), {
                 "campaign_id": press.campaign_id, "staff_id": press.staff_id, "section_id": section.id,
                 "item": press.ordinal, "at": now, "via": press.via,
@@ -168,7 +188,8 @@ async def confirm_sections(session: AsyncSession, presses: list[MemberPress], no
     for press in presses:
         key = (press.campaign_id, press.staff_id, press.ordinal)
         if key not in rows:
-            results.append(AckResult(AckStatus.CLOSED))
+            open_here = (press.campaign_id, press.staff_id) in sections
+            results.append(AckResult(AckStatus.NOT_SENT if open_here else AckStatus.CLOSED))
             continue
         pair = key[:2]
         inserted = key in new
@@ -210,6 +231,10 @@ async def attest(session: AsyncSession, staff_id: int, campaign_id: int, via: Ch
     campaign = await member_campaign(session, staff_id, campaign_id)
     if campaign is None:
         return AckResult(AckStatus.CLOSED)
+    total = len(await sections(session, campaign))
+    confirmed = await _confirmed_sections(session, campaign.id, staff_id)
+    if confirmed < total:
+        return AckResult(AckStatus.NOT_SENT, confirmed=confirmed, total=total)
     inserted = await insert_ignoring_duplicates(
         session,
         Ack,
@@ -218,8 +243,6 @@ async def attest(session: AsyncSession, staff_id: int, campaign_id: int, via: Ch
     at = await session.scalar(
         select(Ack.at).where(Ack.campaign_id == campaign.id, Ack.staff_id == staff_id, Ack.item == ATTESTATION_ITEM)
     )
-    total = len(await sections(session, campaign))
-    confirmed = await _confirmed_sections(session, campaign.id, staff_id)
     return AckResult(AckStatus.NEW if inserted else AckStatus.AGAIN, at, confirmed, total)
 
 
@@ -233,6 +256,7 @@ class NextStatus(str, enum.Enum):
 class NextResult:
     status: NextStatus
     section: SectionView | None = None
+    campaign_id: int | None = None
 
 
 async def read_next(session: AsyncSession, staff_id: int, campaign_id: int | None, now: dt.datetime) -> NextResult:
@@ -257,8 +281,18 @@ async def read_next(session: AsyncSession, staff_id: int, campaign_id: int | Non
     for section in await sections(session, campaign):
         if section.ordinal not in sent_or_sending:
             await deliveries.queue_section_now(session, campaign, staff_id, section, now)
-            return NextResult(NextStatus.QUEUED, section)
-    return NextResult(NextStatus.ALL_SENT)
+            return NextResult(NextStatus.QUEUED, section, campaign.id)
+    return NextResult(NextStatus.ALL_SENT, campaign_id=campaign.id)
+
+
+async def document_label(session: AsyncSession, staff_id: int, campaign_id: int) -> str | None:
+    """The name of a campaign's document when this person has several open at once (each
+    section then says which document it belongs to); None when there is only one."""
+    campaigns = await member_campaigns(session, staff_id)
+    if len(campaigns) < 2:
+        return None
+    campaign = next((c for c in campaigns if c.id == campaign_id), None)
+    return campaign.document.title if campaign is not None else None
 
 
 @dataclass(frozen=True)
@@ -347,3 +381,51 @@ async def progress(session: AsyncSession, staff_id: int, now: dt.datetime, tz: s
             )
         )
     return result
+
+
+@dataclass(frozen=True)
+class LastSection:
+    campaign_id: int
+    ordinal: int
+    at: dt.datetime | None
+    delivery_id: int
+
+
+async def last_section_sent(session: AsyncSession, staff_id: int, channel: Channel) -> LastSection | None:
+    """The section this person got last on a channel (the newest one sent there)."""
+    row = (
+        await session.execute(
+            select(Delivery.campaign_id, Delivery.item, Delivery.sent_at, Delivery.id)
+            .where(
+                Delivery.staff_id == staff_id,
+                Delivery.kind == DeliveryKind.SECTION,
+                Delivery.status == DeliveryStatus.SENT,
+                Delivery.channel == channel,
+            )
+            .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None or row.campaign_id is None:
+        return None
+    return LastSection(int(row.campaign_id), int(row.item), row.sent_at, int(row.id))
+
+
+_ARTICLE = re.compile(r"(?:^|›\s*)Điều\s+(\d+)(?![\d])", re.IGNORECASE)
+
+
+def article_number(section: SectionView) -> int | None:
+    """The number of the article (Điều) a section is, from its heading or its path."""
+    for text in (section.heading, section.path):
+        found = _ARTICLE.findall(nfc(text or ""))
+        if found:
+            return int(found[-1])
+    return None
+
+
+async def section_by_article(session: AsyncSession, campaign: Campaign, number: int) -> SectionView | None:
+    """The section labelled "Điều ``number``" (not the ``number``-th item)."""
+    for section in await sections(session, campaign):
+        if article_number(section) == number:
+            return section
+    return None

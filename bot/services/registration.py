@@ -222,3 +222,23 @@ async def _too_many_failures(
         )
     )
     return (failures or 0) >= MAX_FAILED_LINKS_PER_HOUR
+
+
+async def set_reachable(
+    session: AsyncSession, channel: Channel, external_user_id: str, reachable: bool, reason: str, now: dt.datetime
+) -> Staff | None:
+    """The messenger said the person blocked the bot (or allowed it again): nothing is sent
+    there while blocked. Returns the person, or None for a stranger."""
+    identity = await session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.external_user_id == external_user_id
+        )
+    )
+    if identity is None:
+        return None
+    if identity.reachable != reachable:
+        identity.reachable = reachable
+        identity.unreachable_reason = None if reachable else reason[:200]
+        audit.record(session, now, "system", "identity.reachable" if reachable else "identity.unreachable", "staff",
+                     identity.staff_id, channel=channel.value)
+    return await session.get(Staff, identity.staff_id)

@@ -25,7 +25,8 @@ from bot.domain.enums import CampaignStatus, DeliveryKind, DeliveryStatus, Remin
 from bot.domain.texts import t
 from bot.services import deliveries
 from bot.services.campaigns import calendar
-from bot.services.messages import document_title
+from bot.domain.actions import Read, Toc
+from bot.domain.messages import Button, document_title, keyboard_to_payload
 
 
 @dataclass(frozen=True)
@@ -162,8 +163,10 @@ async def _digests(
                 title=title, count=len(ordinals), sections=format_ranges(ordinals), days=days_left,
                 end=format_date_vi(campaign.end_on),
             ),
-            "buttons": [[[t("reminder.button", ordinal=ordinals[0]), f"read:{campaign.id}:{ordinals[0]}"]],
-                        [[t("btn.toc"), f"toc:{campaign.id}:0"]]],
+            "buttons": keyboard_to_payload((
+                (Button(t("reminder.button", ordinal=ordinals[0]), Read(campaign.id, ordinals[0])),),
+                (Button(t("btn.toc"), Toc(campaign.id, 0)),),
+            )),
         }
         queued += await _remind(session, campaign, staff_id, kind, today, now, payload)
         reminded.add(staff_id)

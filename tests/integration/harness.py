@@ -87,6 +87,25 @@ class Harness:
                 pressed += 1
         return pressed
 
+    async def mark_sent(self, staff_id: int, campaign_id: int, ordinals: Any, at: dt.datetime | None = None) -> None:
+        """Record sections as sent to a person (as the worker would), without a messenger."""
+        from bot.db.models import Campaign, Delivery
+        from bot.domain.enums import Channel, DeliveryKind, DeliveryStatus
+        from bot.services.deliveries import campaign_source
+        from bot.services.documents import sections_of
+
+        when = at or self.clock.now()
+        async with self.sessions() as session, session.begin():
+            campaign = await session.get(Campaign, campaign_id)
+            assert campaign is not None
+            ids = {s.ordinal: s.id for s in await sections_of(session, campaign.document_id)}
+            for ordinal in ordinals:
+                session.add(Delivery(
+                    source=campaign_source(campaign_id), kind=DeliveryKind.SECTION, campaign_id=campaign_id,
+                    staff_id=staff_id, section_id=ids[ordinal], item=ordinal, due_at=when, status=DeliveryStatus.SENT,
+                    sent_at=when, channel=Channel.TELEGRAM, chunk_index=1, attempts=0, created_at=when,
+                ))
+
     async def register(self, name: str) -> VirtualUser:
         """A person opens their deep link: /start <code>, and the bot answers."""
         user = await self.sandbox.create_user(first_name=name.split()[-1])

@@ -23,7 +23,7 @@ from bot.domain.enums import AnnouncementStatus, Channel, DeliveryStatus
 from bot.domain.roster import parse_table
 from bot.sandbox import ChatMessage
 from bot.services import roster
-from bot.services.announcing import markdown_from_html
+from bot.domain.render import markdown_from_html
 from tests.cli_helpers import congkhai
 from tests.integration.harness import ROSTER, Harness, local, running_bot
 

@@ -25,6 +25,8 @@ async def test_one_transaction_answers_each_press_as_if_alone(db_url: str) -> No
         campaign = await bot.open_campaign(MONDAY)
         await bot.runtime.tick()  # the window opens
         an, binh = await bot.staff_id("Nguyễn Văn An"), await bot.staff_id("Trần Thị Bình")
+        await bot.mark_sent(an, campaign, [1, 2])
+        await bot.mark_sent(binh, campaign, [2])
         earlier = local(MONDAY, 9)
         async with bot.sessions() as session, session.begin():
             (first,) = await reading.confirm_sections(session, [MemberPress(binh, campaign, 2, TG)], earlier)
@@ -38,11 +40,13 @@ async def test_one_transaction_answers_each_press_as_if_alone(db_url: str) -> No
             MemberPress(binh, campaign, 2, TG),  # confirmed before this group
             MemberPress(binh, campaign, 99, TG),  # no such section
             MemberPress(an, campaign + 1, 1, TG),  # no such campaign
+            MemberPress(an, campaign, 3, TG),  # never sent to this person: a forged press
         ]
         async with bot.sessions() as session, session.begin():
             results = await reading.confirm_sections(session, presses, now)
         assert [r.status for r in results] == [
-            AckStatus.NEW, AckStatus.NEW, AckStatus.AGAIN, AckStatus.AGAIN, AckStatus.CLOSED, AckStatus.CLOSED
+            AckStatus.NEW, AckStatus.NEW, AckStatus.AGAIN, AckStatus.AGAIN, AckStatus.NOT_SENT, AckStatus.CLOSED,
+            AckStatus.NOT_SENT,
         ]
         assert [r.confirmed for r in results[:4]] == [1, 2, 2, 1]
         assert [r.at for r in results[:4]] == [now, now, now, earlier]
@@ -56,6 +60,7 @@ async def test_completing_the_document_in_one_group_queues_one_attestation(db_ur
         campaign = await bot.open_campaign(MONDAY)
         await bot.runtime.tick()  # the window opens
         an = await bot.staff_id("Nguyễn Văn An")
+        await bot.mark_sent(an, campaign, range(1, 7))
         presses = [MemberPress(an, campaign, ordinal, TG) for ordinal in range(1, 7)] + [MemberPress(an, campaign, 6, TG)]
         async with bot.sessions() as session, session.begin():
             results = await reading.confirm_sections(session, presses, local(MONDAY, 10))

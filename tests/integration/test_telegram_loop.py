@@ -320,7 +320,7 @@ async def test_presses_arriving_together_share_a_transaction(db_url: str) -> Non
         assert len(pressed) >= 2 * len(names)
         pressed.insert(1, pressed[0])  # a double tap
         assert bot.runtime.telegram is not None
-        confirmations = bot.runtime.telegram.ctx.confirmations
+        confirmations = bot.runtime.chat.confirmations
         groups_before = confirmations.groups
         records = await asyncio.gather(
             *(bot.sandbox.press_button(bot.users[n].id, m, data, check=False) for n, m, data in pressed)

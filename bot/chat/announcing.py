@@ -1,32 +1,27 @@
 """The announcement conversation (``/thongbao``, ``/thongbao_ketqua``), written once for
-every messenger like ``flows``: compose → audience → preview → send now, at a time,
-or cancel; recipients press "Đã nhận"; the author sees the counts.
-
-Button actions all start with ``ann`` (``annaud:<id>:<choice>``, ``annpre:<id>``,
-``annok:<id>``, ``annat:<id>``, ``annno:<id>``, ``annack:<id>``, ``annres:<id>``,
-``annpv:<id>``) and stay far below Telegram's 64 bytes. What the next text means
-("the announcement", "the time") is kept with ``conversation`` under the kinds in
-``PENDING_KINDS``.
+every messenger: compose → audience → preview → send now, at a time, or cancel; recipients
+press "Đã nhận" (or type it); the author sees the counts. What the next text means ("the
+announcement", "the time") is kept as pending input under the kinds in ``PENDING_KINDS``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Announcement, Staff
+from bot.chat import pending
+from bot.chat.reply import Reply, Who
+from bot.db.models import Announcement, PendingInput, Staff
+from bot.domain import actions
 from bot.domain.dates import format_datetime_vi
 from bot.domain.enums import AnnouncementStatus, Role
+from bot.domain.messages import Button, Message
 from bot.domain.roster import ROLE_NAMES_VI
 from bot.domain.texts import t
-from bot.services import access, conversation
+from bot.services import access
 from bot.services import announcements as service
-from bot.services.flows import Reply, Who
-from bot.services.messages import Button, Message
 
 TEXT_KIND = "announce_text"
 TIME_KIND = "announce_time"
@@ -36,99 +31,51 @@ LABEL_LIMIT = 30
 RECENT = 10
 
 
-# --- formatting kept from the messenger -----------------------------------------------
-
-_TAG = re.compile(r"<(/?)([a-zA-Z0-9-]+)[^>]*>")
-_MARKERS = {"b": "**", "strong": "**", "i": "*", "em": "*"}
-
-
-def markdown_from_html(source: str) -> str:
-    """A message as the messenger formatted it (Telegram's ``text_html``) → light Markdown:
-    bold and italic survive, other markup keeps only its text. Spaces at the edges of a
-    run move outside its markers, where the renderer expects them."""
-    out: list[str] = []
-    opened = False  # the last thing written is an opening marker
-    position = 0
-
-    def add(text: str) -> None:
-        nonlocal opened
-        if opened:
-            body = text.lstrip()
-            out.insert(len(out) - 1, text[: len(text) - len(body)])
-            text = body
-        if text:
-            out.append(text)
-            opened = False
-
-    for match in _TAG.finditer(source):
-        add(html.unescape(source[position:match.start()]))
-        position = match.end()
-        marker = _MARKERS.get(match.group(2).lower())
-        if marker is None:
-            continue
-        if match.group(1):  # closing: trailing spaces go after the marker
-            if opened:  # an empty run: drop its opening marker
-                out.pop()
-                opened = False
-                continue
-            text = "".join(out)
-            stripped = text.rstrip()
-            out = [stripped, marker, text[len(stripped):]]
-        else:
-            out.append(marker)
-            opened = True
-    add(html.unescape(source[position:]))
-    return "".join(out)
-
-
 # --- /thongbao: compose -------------------------------------------------------------
 
 
 async def begin(session: AsyncSession, staff: Staff, who: Who, now: dt.datetime) -> Reply:
     if not access.allowed(staff, access.Action.ANNOUNCE):
         return Reply().say(t("announce.denied"))
-    await conversation.expect(session, who.channel, who.user_id, TEXT_KIND, {}, now)
-    return Reply().say(t("announce.ask_text", limit=service.MAX_LENGTH), (Button(t("btn.cancel"), "annno:0"),))
+    await pending.expect(session, who.channel, who.user_id, TEXT_KIND, {}, now)
+    return Reply().say(t("announce.ask_text", limit=service.MAX_LENGTH), (Button(t("btn.cancel"), actions.AnnounceCancel(0)),))
 
 
-async def text(session: AsyncSession, staff: Staff, who: Who, body: str, now: dt.datetime, tz: str) -> Reply | None:
-    """The text we asked for (the announcement, or its time); None when the pending
-    input is not ours, so that the general flow takes it."""
-    pending = await conversation.peek(session, who.channel, who.user_id, now)
-    if pending is None or pending.kind not in PENDING_KINDS:
-        return None
+async def text(session: AsyncSession, staff: Staff, who: Who, waiting: PendingInput, body: str, now: dt.datetime,
+               tz: str) -> Reply:
+    """The text we asked for: the announcement, or its time (``PENDING_KINDS``)."""
     if not access.allowed(staff, access.Action.ANNOUNCE):
-        await conversation.clear(session, who.channel, who.user_id)
+        await pending.clear(session, who.channel, who.user_id)
         return Reply().say(t("announce.denied"))
-    if pending.kind == TEXT_KIND:
+    if waiting.kind == TEXT_KIND:
         return await _composed(session, staff, who, body, now)
-    return await _timed(session, staff, who, int(dict(pending.data).get("id", 0)), body, now, tz)
+    return await _timed(session, staff, who, int(dict(waiting.data).get("id", 0)), body, now, tz)
 
 
 async def _composed(session: AsyncSession, staff: Staff, who: Who, body: str, now: dt.datetime) -> Reply:
     try:
         draft = await service.create_draft(session, author_id=staff.id, text=body, now=now)
     except service.AnnouncementRefused as refused:
-        return Reply().say(refused.message, (Button(t("btn.cancel"), "annno:0"),))
-    await conversation.clear(session, who.channel, who.user_id)
+        return Reply().say(refused.message, (Button(t("btn.cancel"), actions.AnnounceCancel(0)),))
+    await pending.clear(session, who.channel, who.user_id)
     return Reply().say(*await _chooser(session, draft, 0))
 
 
 async def _timed(session: AsyncSession, staff: Staff, who: Who, draft_id: int, body: str, now: dt.datetime, tz: str) -> Reply:
     draft = await _own_draft(session, staff, draft_id)
     if draft is None:
-        await conversation.clear(session, who.channel, who.user_id)
+        await pending.clear(session, who.channel, who.user_id)
         return Reply().say(t("announce.gone"))
     try:
         at = service.parse_when(body, now, tz)
         result = await service.send(session, draft, now, at, actor=f"staff:{staff.id}")
     except service.AnnouncementRefused as refused:
         return Reply().say(refused.message + "\n" + t("announce.ask_time_again"),
-                           (Button(t("btn.cancel"), f"annno:{draft_id}"),))
-    await conversation.clear(session, who.channel, who.user_id)
+                           (Button(t("btn.cancel"), actions.AnnounceCancel(draft_id)),))
+    await pending.clear(session, who.channel, who.user_id)
     return Reply(wake=True).say(
         t("announce.scheduled", id=draft.id, at=format_datetime_vi(at, tz), count=result.queued),
-        (Button(t("btn.ann_cancel_scheduled"), f"annno:{draft.id}"),),
+        (Button(t("btn.ann_cancel_scheduled"), actions.AnnounceCancel(draft.id)),),
     )
 
 
@@ -143,30 +90,30 @@ async def _chooser(session: AsyncSession, draft: Announcement, page: int) -> tup
     chosen_roles = set(audience.get("roles") or [])
     everyone = not chosen_departments and not chosen_roles
     rows: list[tuple[Button, ...]] = [
-        (Button(_check(everyone) + t("btn.ann_everyone"), f"annaud:{draft.id}:all"),)
+        (Button(_check(everyone) + t("btn.ann_everyone"), actions.AnnounceAudience(draft.id, "all")),)
     ]
     departments = await service.departments(session)
     pages = max((len(departments) + DEPARTMENT_PAGE - 1) // DEPARTMENT_PAGE, 1)
     page = min(max(page, 0), pages - 1)
     shown = departments[page * DEPARTMENT_PAGE : (page + 1) * DEPARTMENT_PAGE]
     buttons = [
-        Button(_label(_check(d.id in chosen_departments) + d.name), f"annaud:{draft.id}:d{d.id}") for d in shown
+        Button(_label(_check(d.id in chosen_departments) + d.name), actions.AnnounceAudience(draft.id, f"d{d.id}")) for d in shown
     ]
     rows.extend(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
     nav: list[Button] = []
     if page > 0:
-        nav.append(Button(t("btn.prev_page"), f"annaud:{draft.id}:p{page - 1}"))
+        nav.append(Button(t("btn.prev_page"), actions.AnnounceAudience(draft.id, f"p{page - 1}")))
     if page < pages - 1:
-        nav.append(Button(t("btn.next_page"), f"annaud:{draft.id}:p{page + 1}"))
+        nav.append(Button(t("btn.next_page"), actions.AnnounceAudience(draft.id, f"p{page + 1}")))
     if nav:
         rows.append(tuple(nav))
     rows.append(tuple(
-        Button(_check(role.value in chosen_roles) + ROLE_NAMES_VI[role].capitalize(), f"annaud:{draft.id}:r{role.value}")
+        Button(_check(role.value in chosen_roles) + ROLE_NAMES_VI[role].capitalize(), actions.AnnounceAudience(draft.id, f"r{role.value}"))
         for role in service.ROLE_CHOICES
     ))
     ack_label = t("btn.ann_require_ack_on") if draft.require_ack else t("btn.ann_require_ack_off")
-    rows.append((Button(ack_label, f"annaud:{draft.id}:ack"),))
-    rows.append((Button(t("btn.ann_preview"), f"annpre:{draft.id}"), Button(t("btn.cancel"), f"annno:{draft.id}")))
+    rows.append((Button(ack_label, actions.AnnounceAudience(draft.id, "ack")),))
+    rows.append((Button(t("btn.ann_preview"), actions.AnnouncePreview(draft.id)), Button(t("btn.cancel"), actions.AnnounceCancel(draft.id))))
     body = t(
         "announce.choose", id=draft.id, audience=preview.audience, members=preview.members,
         recipients=preview.recipients,
@@ -218,7 +165,7 @@ async def _preview(session: AsyncSession, staff: Staff, draft_id: int) -> Reply:
         return Reply(toast=t("announce.refused.nobody")).say(t("announce.refused.nobody"))
     shown = Message(
         preview.message.text,
-        tuple(tuple(Button(b.label, f"annpv:{draft.id}") for b in row) for row in preview.message.buttons),
+        tuple(tuple(Button(b.label, actions.AnnouncePreviewOnly(draft.id)) for b in row) for row in preview.message.buttons),
     )
     reply = Reply(toast=t("announce.toast.preview"), edit=Message(t("announce.stamp.previewed")))
     reply.say(t("announce.preview_head"))
@@ -226,8 +173,8 @@ async def _preview(session: AsyncSession, staff: Staff, draft_id: int) -> Reply:
     return reply.say(
         t("announce.preview_summary", audience=preview.audience, members=preview.members,
           recipients=preview.recipients, ack=t("announce.ack_yes") if draft.require_ack else t("announce.ack_no")),
-        (Button(t("btn.ann_send_now"), f"annok:{draft.id}"), Button(t("btn.ann_schedule"), f"annat:{draft.id}")),
-        (Button(t("btn.ann_edit_audience"), f"annaud:{draft.id}:p0"), Button(t("btn.cancel"), f"annno:{draft.id}")),
+        (Button(t("btn.ann_send_now"), actions.AnnounceSend(draft.id)), Button(t("btn.ann_schedule"), actions.AnnounceSchedule(draft.id))),
+        (Button(t("btn.ann_edit_audience"), actions.AnnounceAudience(draft.id, "p0")), Button(t("btn.cancel"), actions.AnnounceCancel(draft.id))),
     )
 
 
@@ -250,15 +197,15 @@ async def _ask_time(session: AsyncSession, staff: Staff, who: Who, draft_id: int
     draft = await _own_draft(session, staff, draft_id)
     if draft is None:
         return Reply(toast=t("announce.gone"))
-    await conversation.expect(session, who.channel, who.user_id, TIME_KIND, {"id": draft.id}, now)
+    await pending.expect(session, who.channel, who.user_id, TIME_KIND, {"id": draft.id}, now)
     return Reply(toast=t("announce.toast.ask_time")).say(
         t("announce.ask_time", start=f"{service.SEND_FROM:%H:%M}", end=f"{service.SEND_UNTIL:%H:%M}"),
-        (Button(t("btn.cancel"), f"annno:{draft.id}"),),
+        (Button(t("btn.cancel"), actions.AnnounceCancel(draft.id)),),
     )
 
 
 async def _cancel(session: AsyncSession, staff: Staff, who: Who, announcement_id: int, now: dt.datetime) -> Reply:
-    await conversation.clear(session, who.channel, who.user_id)
+    await pending.clear(session, who.channel, who.user_id)
     if announcement_id:
         announcement = await service.load(session, announcement_id)
         if announcement is None or not _may_manage(staff, announcement):
@@ -273,7 +220,7 @@ async def _cancel(session: AsyncSession, staff: Staff, who: Who, announcement_id
 # --- recipients: "Đã nhận" ------------------------------------------------------------
 
 
-async def _acknowledge(session: AsyncSession, staff: Staff, who: Who, announcement_id: int, now: dt.datetime, tz: str) -> Reply:
+async def acknowledge(session: AsyncSession, staff: Staff, who: Who, announcement_id: int, now: dt.datetime, tz: str) -> Reply:
     result = await service.acknowledge(session, announcement_id, staff.id, who.channel, now)
     if result.status is service.AckStatus.NOT_FOUND:
         return Reply(toast=t("announce.gone"))
@@ -295,7 +242,7 @@ async def results(session: AsyncSession, staff: Staff, now: dt.datetime, tz: str
     for announcement in announcements:
         counts = await service.results(session, announcement, now)
         lines.append(_result_line(counts, tz))
-        buttons.append((Button(t("btn.ann_who", id=announcement.id), f"annres:{announcement.id}"),))
+        buttons.append((Button(t("btn.ann_who", id=announcement.id), actions.AnnounceResults(announcement.id)),))
     lines.append(t("announce.results.legend"))
     return Reply().say("\n\n".join(lines), *buttons)
 
@@ -327,36 +274,40 @@ async def _who(session: AsyncSession, staff: Staff, announcement_id: int, now: d
                        names=", ".join(counts.not_confirmed) or t("announce.results.nobody")))
     lines.append(t("announce.results.not_received", count=len(counts.not_received),
                    names=", ".join(counts.not_received) or t("announce.results.nobody")))
+    lines.append(t("announce.results.not_linked", count=len(counts.not_linked),
+                   names=", ".join(counts.not_linked) or t("announce.results.nobody")))
     return Reply(toast=t("announce.toast.results")).say("\n".join(lines))
 
 
 # --- buttons ----------------------------------------------------------------------------------
 
 
-async def button(session: AsyncSession, staff: Staff, who: Who, action: str, args: list[str], now: dt.datetime, tz: str) -> Reply:
-    """Every ``ann*`` button."""
-    if not args or not args[0].isdigit():
-        return Reply()
-    target = int(args[0])
-    if action == "annack":
-        return await _acknowledge(session, staff, who, target, now, tz)
-    if action == "annpv":
-        return Reply(toast=t("announce.toast.preview_only"))
-    if action == "annres":
-        return await _who(session, staff, target, now, tz)
+async def press(session: AsyncSession, staff: Staff, who: Who, action: actions.Action, now: dt.datetime, tz: str) -> Reply | None:
+    """Every announcement button; None for any other action."""
+    match action:
+        case actions.AnnounceAck(announcement_id):
+            return await acknowledge(session, staff, who, announcement_id, now, tz)
+        case actions.AnnouncePreviewOnly():
+            return Reply(toast=t("announce.toast.preview_only"))
+        case actions.AnnounceResults(announcement_id):
+            return await _who(session, staff, announcement_id, now, tz)
+    if not isinstance(action, (actions.AnnounceAudience, actions.AnnouncePreview, actions.AnnounceSend,
+                               actions.AnnounceSchedule, actions.AnnounceCancel)):
+        return None
     if not access.allowed(staff, access.Action.ANNOUNCE):
         return Reply(toast=t("announce.denied"))
-    if action == "annaud" and len(args) == 2:
-        return await _audience_choice(session, staff, target, args[1])
-    if action == "annpre":
-        return await _preview(session, staff, target)
-    if action == "annok":
-        return await _send_now(session, staff, target, now, tz)
-    if action == "annat":
-        return await _ask_time(session, staff, who, target, now)
-    if action == "annno":
-        return await _cancel(session, staff, who, target, now)
-    return Reply()
+    match action:
+        case actions.AnnounceAudience(draft_id, choice):
+            return await _audience_choice(session, staff, draft_id, choice)
+        case actions.AnnouncePreview(draft_id):
+            return await _preview(session, staff, draft_id)
+        case actions.AnnounceSend(draft_id):
+            return await _send_now(session, staff, draft_id, now, tz)
+        case actions.AnnounceSchedule(draft_id):
+            return await _ask_time(session, staff, who, draft_id, now)
+        case actions.AnnounceCancel(announcement_id):
+            return await _cancel(session, staff, who, announcement_id, now)
+    return None
 
 
 # --- who may touch what ------------------------------------------------------------------------
@@ -376,18 +327,3 @@ def _may_manage(staff: Staff, announcement: Announcement) -> bool:
 
 def _may_see(staff: Staff, announcement: Announcement) -> bool:
     return announcement.author_id == staff.id or bool(staff.role_set & {Role.LEADER, Role.ADMIN})
-
-
-def typed_ack(tz: str) -> Any:
-    """For a messenger without buttons (Zalo: the person types "đã nhận"): the hook
-    ``ZaloChannel.announcement_ack`` expects, answering with a message instead of a toast.
-    Wire it where the channel is built: ``channel.announcement_ack = announcing.typed_ack(tz)``."""
-
-    async def acknowledge(session: AsyncSession, staff: Staff, who: Who, announcement_id: int | None,
-                          now: dt.datetime) -> Reply:
-        if announcement_id is None:
-            return Reply().say(t("announce.gone"))
-        reply = await _acknowledge(session, staff, who, announcement_id, now, tz)
-        return Reply().say(reply.edit.text if reply.edit is not None else (reply.toast or ""))
-
-    return acknowledge

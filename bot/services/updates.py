@@ -1,0 +1,22 @@
+"""Updates already handled: a messenger redelivers (webhook retries, a restart before the offset
+was saved), and a redelivered update must change nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import ProcessedUpdate
+from bot.db.queries import insert_ignoring_duplicates
+from bot.domain.enums import Channel
+
+KEY_LENGTH = 100
+
+
+async def first_time(session: AsyncSession, channel: Channel, key: str, now: dt.datetime) -> bool:
+    """Record the update; False when it was recorded before (then it is not handled again)."""
+    inserted = await insert_ignoring_duplicates(
+        session, ProcessedUpdate, [{"channel": channel, "update_key": key[:KEY_LENGTH], "at": now}]
+    )
+    return inserted > 0
