@@ -69,14 +69,19 @@ async def _comment(session: AsyncSession, staff: Staff, who: Who, data: dict[str
             text=body, anonymous=bool(data.get("anonymous")), via=who.channel, now=now,
         )
     except feedback.FeedbackRefused as refused:
-        reply = Reply().say(t(f"feedback.refused.{refused.reason}", limit=feedback.MAX_LENGTH,
-                              daily=feedback.DAILY_LIMIT))
-        if refused.reason in feedback.RETRYABLE:  # the same step: the corrected text is taken
-            return reply.say(t("feedback.send_again"), CANCEL)
-        await pending.clear(session, who.channel, who.user_id)
-        return reply
+        return await _refused(session, who, refused.reason,
+                              t(f"feedback.refused.{refused.reason}", limit=feedback.MAX_LENGTH, daily=feedback.DAILY_LIMIT))
     await pending.clear(session, who.channel, who.user_id)
     return Reply().say(t("feedback.thanks_anonymous" if data.get("anonymous") else "feedback.thanks"))
+
+
+async def _refused(session: AsyncSession, who: Who, reason: str, text: str) -> Reply:
+    """A refused text: when the person can mend it (too long, empty) they stay in the same
+    step and the corrected resend is taken; otherwise the step ends."""
+    if reason in feedback.RETRYABLE:
+        return Reply().say(f"{text}\n\n{t('feedback.send_again')}", CANCEL)
+    await pending.clear(session, who.channel, who.user_id)
+    return Reply().say(text)
 
 
 async def cancel(session: AsyncSession, who: Who) -> Reply:
@@ -248,11 +253,8 @@ async def _answer(session: AsyncSession, staff: Staff, who: Who, feedback_id: in
         item = await feedback.answer(session, staff=staff, feedback_id=feedback_id, decision=decision, text=body,
                                      now=now, tz=tz)
     except feedback.AnswerRefused as refused:
-        reply = Reply().say(t(f"feedback.answer.refused.{refused.reason}", limit=feedback.MAX_LENGTH))
-        if refused.reason in feedback.RETRYABLE:
-            return reply.say(t("feedback.send_again"), CANCEL)
-        await pending.clear(session, who.channel, who.user_id)
-        return reply
+        return await _refused(session, who, refused.reason,
+                              t(f"feedback.answer.refused.{refused.reason}", limit=feedback.MAX_LENGTH))
     await pending.clear(session, who.channel, who.user_id)
     key = "feedback.answer.done_anonymous" if item.anonymous else "feedback.answer.done"
     return Reply(wake=True).say(t(key, id=item.id, decision=feedback.decision_label(item.status)),
@@ -276,11 +278,7 @@ async def _request(session: AsyncSession, staff: Staff, who: Who, body: str, now
     try:
         request_id, _ = await feedback.create_request(session, staff, body, now, tz)
     except feedback.RequestRefused as refused:
-        reply = Reply().say(t(f"request.refused.{refused.reason}", limit=feedback.MAX_LENGTH))
-        if refused.reason in feedback.RETRYABLE:
-            return reply.say(t("feedback.send_again"), CANCEL)
-        await pending.clear(session, who.channel, who.user_id)
-        return reply
+        return await _refused(session, who, refused.reason, t(f"request.refused.{refused.reason}", limit=feedback.MAX_LENGTH))
     await pending.clear(session, who.channel, who.user_id)
     return Reply(wake=True).say(t("request.thanks", id=request_id))
 
@@ -298,11 +296,8 @@ async def _request_answer(session: AsyncSession, staff: Staff, who: Who, request
     try:
         await feedback.answer_request(session, request_id, body, now, tz, by=staff)
     except feedback.RequestRefused as refused:
-        reply = Reply().say(t(f"request.refused.{refused.reason}", limit=feedback.MAX_LENGTH, id=request_id))
-        if refused.reason in feedback.RETRYABLE:
-            return reply.say(t("feedback.send_again"), CANCEL)
-        await pending.clear(session, who.channel, who.user_id)
-        return reply
+        return await _refused(session, who, refused.reason,
+                              t(f"request.refused.{refused.reason}", limit=feedback.MAX_LENGTH, id=request_id))
     await pending.clear(session, who.channel, who.user_id)
     return Reply(wake=True).say(t("request.answered_chat", id=request_id))
 
