@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hashlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -22,11 +23,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import BotContext, ChannelAdapter
-from bot.channels.dispatcher import DeliveryWorker
+from bot.outbox.worker import DeliveryWorker
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_client import ZaloClient
 from bot.chat.core import Chat
+from bot.db.cache import Cache
 from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import upgrade
 from bot.domain import invite
@@ -98,6 +100,7 @@ class Runtime:
         self.zalo: ZaloChannel | None = None
         self.worker: DeliveryWorker | None = None
         self.chat: Chat | None = None
+        self.cache = Cache()  # what this process keeps in memory about the database (bot/db/cache.py)
         self.scheduler: AsyncIOScheduler | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self.reminder_policy = reminders.ReminderPolicy(
@@ -109,7 +112,7 @@ class Runtime:
         if self.options.migrate and is_sqlite(url):
             await asyncio.to_thread(upgrade, url)
         self.engine = create_engine(url)
-        self.sessions = session_factory(self.engine)
+        self.sessions = session_factory(self.engine, self.cache, self._secret())
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
         self.chat = Chat(self.sessions, self.clock, self.settings.timezone, self._wake)
         ctx = BotContext(self.chat, self._wake)
@@ -137,6 +140,12 @@ class Runtime:
             self.scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True)
             self.scheduler.start()
             await self.tick()
+
+    def _secret(self) -> bytes | None:
+        """The key of the keyed hashes kept in the database, from ``SECRET_KEY``: the same in
+        every process of one deployment. Without it each process draws its own."""
+        key = self.settings.secret_key
+        return hashlib.sha256(key.get_secret_value().encode()).digest() if key is not None else None
 
     def _wake(self) -> None:
         if self.worker is not None:

@@ -8,7 +8,6 @@ reply. The flow's buttons become inline keyboards (their actions are the
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,14 @@ from telegram.ext import (
 )
 
 from bot.channels.aiohttp_request import AiohttpRequest, JsonCall
-from bot.channels.base import BotContext, Rejected, RetryAfter, Sent, Transient, Unreachable
+from bot.channels.base import (
+    BotContext,
+    Rejected,
+    RetryAfter,
+    Sent,
+    Transient,
+    Unreachable,
+)
 from bot.chat import events
 from bot.chat.core import COMMANDS
 from bot.chat.reply import Reply, Who

@@ -16,7 +16,16 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.chat import announcing, comments, events, joining, pending, reading, report, typed
+from bot.chat import (
+    announcing,
+    comments,
+    events,
+    joining,
+    pending,
+    reading,
+    report,
+    typed,
+)
 from bot.chat.reply import Reply, Who
 from bot.db.batch import GroupCommit
 from bot.db.models import Staff

@@ -8,6 +8,7 @@ thread (``LoopSQLiteConnection``); PostgreSQL goes through asyncpg.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sqlite3
 import time
 from functools import partial
@@ -22,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from bot.db.cache import Cache
 
 SQLITE_BUSY_TIMEOUT = 10.0  # seconds a write waits for another process's lock
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_BUSY_RECOVERY)
@@ -97,5 +100,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_factory(
+    engine: AsyncEngine, cache: Cache | None = None, secret: bytes | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine`` that share one in-memory ``cache`` (bot/db/cache.py) and the
+    key of the keyed hashes kept in the database (``secret_of``). The runtime passes its own
+    (the key from ``SECRET_KEY``, the same in every process); without them, the factory gets
+    a cache and a random key of its own."""
+    info = {"cache": cache if cache is not None else Cache(), "secret": secret or secrets.token_bytes(32)}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+def secret_of(session: AsyncSession) -> bytes:
+    """The key for keyed hashes stored in the database (never stored there itself)."""
+    secret = session.info.get("secret")
+    if secret is None:
+        secret = session.info["secret"] = secrets.token_bytes(32)
+    return secret  # type: ignore[no-any-return]

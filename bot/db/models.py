@@ -280,6 +280,20 @@ class AnnouncementAck(Base):
     via: Mapped[Channel | None] = mapped_column(_enum(Channel))
 
 
+class AnonymousQuota(Base):
+    """How many anonymous comments one person sent on one day, under a keyed hash of (person,
+    day) whose key is never in the database: the daily limit holds across processes, and
+    nothing here names a person or points at a comment (no time, no comment id)."""
+
+    __tablename__ = "anonymous_quota"
+    __table_args__ = (UniqueConstraint("token", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Feedback(Base):
     """A comment (góp ý). Anonymous comments keep no link to the person at all."""
 

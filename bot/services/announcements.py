@@ -30,6 +30,7 @@ from bot.db.models import (
     Staff,
 )
 from bot.db.queries import insert_ignoring_duplicates
+from bot.domain.actions import AnnounceAck
 from bot.domain.enums import (
     AnnouncementStatus,
     Channel,
@@ -37,13 +38,12 @@ from bot.domain.enums import (
     DeliveryStatus,
     Role,
 )
+from bot.domain.messages import Button, Message, keyboard_to_payload
 from bot.domain.roster import ROLE_NAMES_VI
 from bot.domain.texts import t
 from bot.services import audit
 from bot.services.campaigns import audience_filter
 from bot.services.deliveries import queue_message
-from bot.domain.actions import AnnounceAck
-from bot.domain.messages import Button, Message, keyboard_to_payload
 
 MAX_LENGTH = 3500  # leaves room in Telegram's 4096 for the heading and the stamp
 SEND_FROM = dt.time(7, 0)  # working hours for a scheduled announcement (local time)

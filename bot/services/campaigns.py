@@ -18,7 +18,16 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.db.models import Campaign, CampaignMember, Delivery, Department, Document, Section, Staff
+from bot.db.cache import Cache
+from bot.db.models import (
+    Campaign,
+    CampaignMember,
+    Delivery,
+    Department,
+    Document,
+    Section,
+    Staff,
+)
 from bot.domain import chunking, drip, legal
 from bot.domain.calendar import WorkCalendar
 from bot.domain.dates import format_date_vi
@@ -28,7 +37,6 @@ from bot.domain.text import fold
 from bot.domain.texts import t
 from bot.services import audit
 from bot.services.documents import SectionView
-
 
 MAX_WINDOW_DAYS = 366  # a year: anything longer is a typo
 DEFAULT_SEND_WINDOW = drip.SendWindow()
@@ -186,18 +194,16 @@ def section_sizes(sections: Sequence[Section] | Sequence[SectionView]) -> list[t
     ]
 
 
-_PLANS: dict[tuple[Any, ...], drip.DripPlan] = {}
-
-
-def plan_for(campaign: Campaign, sections: Sequence[Section] | Sequence[SectionView], tz: str) -> drip.DripPlan:
-    """The campaign's drip plan (memoised: the tick asks for it often)."""
+def plan_for(campaign: Campaign, sections: Sequence[Section] | Sequence[SectionView], tz: str,
+             cache: Cache | None = None) -> drip.DripPlan:
+    """The campaign's drip plan (memoised in the runtime's cache: the tick asks for it often)."""
     key = (
         campaign.id, campaign.document_id, campaign.start_on, campaign.end_on,
         campaign.send_window_start, campaign.send_window_end, campaign.reminder_tail_days, tz,
         # the sections themselves: ids repeat across databases (tests, the simulator)
         tuple((s.id, s.ordinal, len(s.body), s.heading) for s in sections),
     )
-    plan = _PLANS.get(key)
+    plan = cache.get("plans", key) if cache is not None else None
     if plan is None:
         try:
             plan = drip.plan_drip(
@@ -211,7 +217,8 @@ def plan_for(campaign: Campaign, sections: Sequence[Section] | Sequence[SectionV
             )
         except drip.DripError as error:
             raise CampaignRejected([str(error)]) from None
-        _PLANS[key] = plan
+        if cache is not None:
+            cache.put("plans", key, plan)
     return plan
 
 

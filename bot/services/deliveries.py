@@ -19,14 +19,27 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Campaign, CampaignMember, ChannelIdentity, Delivery, Document, Staff
-from bot.db.queries import after_commit, database_key, insert_ignoring_duplicates, is_postgres
+from bot.db.cache import Cache, cache_of
+from bot.db.models import (
+    Campaign,
+    CampaignMember,
+    ChannelIdentity,
+    Delivery,
+    Document,
+    Staff,
+)
+from bot.db.queries import after_commit, insert_ignoring_duplicates, is_postgres
 from bot.domain import drip
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
+from bot.domain.messages import (
+    Message,
+    attestation_message,
+    document_title,
+    keyboard_from_payload,
+)
 from bot.services import audit
 from bot.services.campaigns import calendar, plan_for, sync_members
 from bot.services.documents import SectionView, sections_of
-from bot.domain.messages import Message, attestation_message, document_title, keyboard_from_payload
 
 LEASE = dt.timedelta(seconds=60)
 HORIZON = dt.timedelta(minutes=2)  # rows are made this long before they are due
@@ -74,6 +87,7 @@ async def finish(session: AsyncSession, campaign: Campaign, now: dt.datetime) ->
     """The window is over: close the campaign and drop what was not sent of it."""
     campaign.status = CampaignStatus.CLOSED
     campaign.closed_at = now
+    cache_of(session).invalidate("watermarks", campaign.id)
     await session.execute(
         update(Delivery)
         .where(Delivery.campaign_id == campaign.id, Delivery.status == DeliveryStatus.PENDING)
@@ -121,37 +135,27 @@ async def reachable_members(session: AsyncSession, campaign: Campaign) -> tuple[
     return clocks, len(members)
 
 
-_DUES: dict[tuple[int, MemberClock, int], dict[int, dt.datetime]] = {}
-
-
-def personal_due(plan: drip.DripPlan, member: MemberClock, audience: int, opened_at: dt.datetime) -> dict[int, dt.datetime]:
+def personal_due(plan: drip.DripPlan, member: MemberClock, audience: int, opened_at: dt.datetime,
+                 cache: Cache | None = None) -> dict[int, dt.datetime]:
     """When each section is due for one person: the common plan shifted by their
     place in the audience, or a catch-up plan if they came after the first section."""
-    key = (id(plan), member, audience)
-    if key not in _DUES:
-        _DUES[key] = _personal_due(plan, member, audience, opened_at)
-    return _DUES[key]
+    if cache is None:
+        return _personal_due(plan, member, audience, opened_at, None)
+    return cache.memo("dues", (id(plan), member, audience),
+                      lambda: _personal_due(plan, member, audience, opened_at, cache))
 
 
-def _personal_due(plan: drip.DripPlan, member: MemberClock, audience: int, opened_at: dt.datetime) -> dict[int, dt.datetime]:
+def _personal_due(plan: drip.DripPlan, member: MemberClock, audience: int, opened_at: dt.datetime,
+                  cache: Cache | None) -> dict[int, dt.datetime]:
     first_due = plan.items[0].due_utc if plan.items else opened_at
     if member.starts_at <= first_due:
         spread = plan.stagger_budget.total_seconds() / 60
         return {o: drip.stagger(due, member.index, audience, spread) for o, due in plan.due_by_ordinal().items()}
-    return _catch_up(plan, member.starts_at.replace(second=0, microsecond=0))
+    joined = member.starts_at.replace(second=0, microsecond=0)
+    compute = lambda: drip.catch_up_plan(plan, joined, calendar()).due_by_ordinal()  # noqa: E731
+    return cache.memo("catch_ups", (id(plan), joined), compute) if cache is not None else compute()
 
 
-_CATCH_UPS: dict[tuple[int, dt.datetime], dict[int, dt.datetime]] = {}
-
-
-def _catch_up(plan: drip.DripPlan, joined: dt.datetime) -> dict[int, dt.datetime]:
-    key = (id(plan), joined)
-    if key not in _CATCH_UPS:
-        _CATCH_UPS[key] = drip.catch_up_plan(plan, joined, calendar()).due_by_ordinal()
-    return _CATCH_UPS[key]
-
-
-_WATERMARKS: dict[tuple[str, int], tuple[tuple[MemberClock, ...], dt.datetime]] = {}
 FAR = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 
 
@@ -163,14 +167,14 @@ async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.
     members, audience = await reachable_members(session, campaign)
     if not members:
         return 0
-    key = (database_key(session), campaign.id)
+    cache = cache_of(session)
     signature = tuple(members)
-    known = _WATERMARKS.get(key)
+    known = cache.get("watermarks", campaign.id)
     if known is not None and known[0] == signature and now + HORIZON < known[1]:
         return 0
     views = await sections_of(session, campaign.document_id)
     sections = {s.ordinal: s for s in views}
-    plan = plan_for(campaign, views, tz)
+    plan = plan_for(campaign, views, tz, cache)
     source = campaign_source(campaign.id)
     existing = set(
         (
@@ -184,14 +188,14 @@ async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.
     rows: list[dict[str, Any]] = []
     next_due = FAR
     for member in members:
-        for ordinal, due in personal_due(plan, member, audience, campaign.starts_at).items():
+        for ordinal, due in personal_due(plan, member, audience, campaign.starts_at, cache).items():
             if (member.staff_id, ordinal) in existing:
                 continue
             if due <= now + HORIZON:
                 rows.append(_section_row(campaign, member.staff_id, sections[ordinal], max(due, now - HORIZON), now))
             else:
                 next_due = min(next_due, due)
-    after_commit(session, functools.partial(_WATERMARKS.__setitem__, key, (signature, next_due)))
+    after_commit(session, functools.partial(cache.put, "watermarks", campaign.id, (signature, next_due)))
     return await insert_ignoring_duplicates(session, Delivery, rows)
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.db.cache import cache_of
 from bot.db.models import Document, Section
-from bot.db.queries import database_key
 from bot.domain import chunking
 from bot.domain.document import ParsedDocument
 from bot.domain.limits import (
@@ -157,17 +157,14 @@ class SectionView:
     body: str
 
 
-_SECTIONS: dict[tuple[str, int], tuple[SectionView, ...]] = {}
-
-
 async def sections_of(session: AsyncSession, document_id: int) -> tuple[SectionView, ...]:
-    """The sections of a document, in order. Cached per database: sections never
+    """The sections of a document, in order. Kept in the runtime's cache: sections never
     change once imported, and every update of the conversation asks for them."""
-    key = (database_key(session), document_id)
-    cached = _SECTIONS.get(key)
+    cache = cache_of(session)
+    cached: tuple[SectionView, ...] | None = cache.get("sections", document_id)
     if cached is None:
         rows = await session.scalars(select(Section).where(Section.document_id == document_id).order_by(Section.ordinal))
         cached = tuple(SectionView(s.id, s.document_id, s.ordinal, s.path, s.heading, s.body) for s in rows)
         if cached:
-            _SECTIONS[key] = cached
+            cache.put("sections", document_id, cached)
     return cached

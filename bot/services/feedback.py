@@ -26,24 +26,39 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import secrets
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.db.models import Campaign, CampaignMember, Department, Feedback, InfoRequest, Section, Staff
+from bot.db.engine import secret_of
+from bot.db.models import (
+    AnonymousQuota,
+    Campaign,
+    CampaignMember,
+    Department,
+    Feedback,
+    InfoRequest,
+    Section,
+    Staff,
+)
+from bot.db.queries import insert_ignoring_duplicates
+from bot.domain.actions import RequestAnswer
 from bot.domain.dates import format_datetime_vi
-from bot.domain.enums import CampaignKind, CampaignStatus, Channel, DeliveryKind, FeedbackStatus, Role
+from bot.domain.enums import (
+    CampaignKind,
+    CampaignStatus,
+    Channel,
+    DeliveryKind,
+    FeedbackStatus,
+    Role,
+)
+from bot.domain.messages import Button, document_title, keyboard_to_payload
 from bot.domain.text import nfc
 from bot.domain.texts import t
 from bot.services import access, audit, deliveries
-from bot.domain.actions import RequestAnswer
-from bot.domain.messages import Button, document_title, keyboard_to_payload
 from bot.services.reading import member_campaign, section_of
 
 MAX_LENGTH = 4000
@@ -79,37 +94,28 @@ class Submitted:
 # --- the anonymous part of the daily limit ---------------------------------------------
 
 
-class _AnonymousCounter:
-    """Anonymous comments per (person, day), keyed by an HMAC under a key that lives
-    only in this object; the counters of past days are dropped."""
-
-    def __init__(self) -> None:
-        self._key = secrets.token_bytes(32)
-        self._day: dt.date | None = None
-        self._counts: dict[bytes, int] = {}
-
-    def _token(self, staff_id: int, day: dt.date) -> bytes:
-        if day != self._day:
-            self._day, self._counts = day, {}
-        return hmac.new(self._key, f"{staff_id}:{day.isoformat()}".encode(), hashlib.sha256).digest()
-
-    def count(self, staff_id: int, day: dt.date) -> int:
-        return self._counts.get(self._token(staff_id, day), 0)
-
-    def add(self, staff_id: int, day: dt.date) -> None:
-        token = self._token(staff_id, day)
-        self._counts[token] = self._counts.get(token, 0) + 1
+def _quota_token(session: AsyncSession, staff_id: int, day: dt.date) -> str:
+    """(person, day) under a key that is never in the database: the row counts, but whose
+    count it is cannot be read from the database files."""
+    return hmac.new(secret_of(session), f"{staff_id}:{day.isoformat()}".encode(), hashlib.sha256).hexdigest()
 
 
-# One counter per database engine, so that two bots in one process (tests) never share one.
-_COUNTERS: weakref.WeakKeyDictionary[Any, _AnonymousCounter] = weakref.WeakKeyDictionary()
+async def _anonymous_today(session: AsyncSession, staff_id: int, day: dt.date) -> int:
+    return int(await session.scalar(
+        select(AnonymousQuota.count).where(AnonymousQuota.token == _quota_token(session, staff_id, day),
+                                           AnonymousQuota.day == day)
+    ) or 0)
 
 
-def _counter(session: AsyncSession) -> _AnonymousCounter:
-    engine = session.get_bind()
-    if engine not in _COUNTERS:
-        _COUNTERS[engine] = _AnonymousCounter()
-    return _COUNTERS[engine]
+async def _count_anonymous(session: AsyncSession, staff_id: int, day: dt.date) -> None:
+    """One more anonymous comment today; the counts of past days are dropped."""
+    await session.execute(delete(AnonymousQuota).where(AnonymousQuota.day < day))
+    token = _quota_token(session, staff_id, day)
+    await insert_ignoring_duplicates(session, AnonymousQuota, [{"token": token, "day": day, "count": 0}])
+    await session.execute(
+        update(AnonymousQuota).where(AnonymousQuota.token == token, AnonymousQuota.day == day)
+        .values(count=AnonymousQuota.count + 1)
+    )
 
 
 async def _sent_today(session: AsyncSession, staff_id: int, day_start: dt.datetime) -> int:
@@ -119,7 +125,7 @@ async def _sent_today(session: AsyncSession, staff_id: int, day_start: dt.dateti
         )
         or 0
     )
-    return named + _counter(session).count(staff_id, day_start.date())
+    return named + await _anonymous_today(session, staff_id, day_start.date())
 
 
 # --- submitting -------------------------------------------------------------------------
@@ -159,7 +165,7 @@ async def submit(
     session.add(feedback)
     await session.flush()
     if anonymous:
-        _counter(session).add(staff_id, day_start.date())
+        await _count_anonymous(session, staff_id, day_start.date())
     else:
         audit.record(session, now, f"staff:{staff_id}", "feedback.submit", "feedback", feedback.id)
     return Submitted(feedback.id, anonymous)

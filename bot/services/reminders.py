@@ -17,16 +17,31 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from bot.db.models import Ack, Campaign, CampaignMember, ChannelIdentity, Delivery, Reminder, Staff
-from bot.db.queries import after_commit, database_key, insert_ignoring_duplicates
+from bot.db.cache import cache_of
+from bot.db.models import (
+    Ack,
+    Campaign,
+    CampaignMember,
+    ChannelIdentity,
+    Delivery,
+    Reminder,
+    Staff,
+)
+from bot.db.queries import after_commit, insert_ignoring_duplicates
+from bot.domain.actions import Read, Toc
 from bot.domain.dates import format_date_vi
 from bot.domain.drip import format_ranges
-from bot.domain.enums import CampaignStatus, DeliveryKind, DeliveryStatus, ReminderKind, Role
+from bot.domain.enums import (
+    CampaignStatus,
+    DeliveryKind,
+    DeliveryStatus,
+    ReminderKind,
+    Role,
+)
+from bot.domain.messages import Button, document_title, keyboard_to_payload
 from bot.domain.texts import t
 from bot.services import deliveries
 from bot.services.campaigns import calendar
-from bot.domain.actions import Read, Toc
-from bot.domain.messages import Button, document_title, keyboard_to_payload
 
 
 @dataclass(frozen=True)
@@ -74,11 +89,11 @@ async def queue_due(session: AsyncSession, now: dt.datetime, tz: str, policy: Re
     reachable = frozenset(
         (await session.scalars(select(ChannelIdentity.staff_id).where(ChannelIdentity.reachable.is_(True)))).all()
     )
-    where = database_key(session)
+    cache = cache_of(session)
     reminded_today: set[int] | None = None
     queued = 0
     for campaign in campaigns:
-        if reachable <= _LOOKED.get((where, campaign.id, today), frozenset()):
+        if reachable <= cache.get("reminders", (campaign.id, today), frozenset()):
             continue
         if reminded_today is None:
             reminded_today = set(
@@ -91,15 +106,14 @@ async def queue_due(session: AsyncSession, now: dt.datetime, tz: str, policy: Re
         queued += await _digests(session, campaign, today, now, policy, reminded_today)
         if policy.laggards and today.weekday() == policy.laggards_weekday:
             queued += await _laggards(session, campaign, today, now)
-        after_commit(session, functools.partial(_LOOKED.__setitem__, (where, campaign.id, today), reachable))
+        after_commit(session, functools.partial(cache.put, "reminders", (campaign.id, today), reachable))
     return queued
 
 
-# (database, campaign, day) -> who was reachable when that day's reminders were last
-# worked out. Who is behind is counted on what was sent before the day began, so later in
-# the day only someone who became reachable since can need one: until then the tick skips
-# the work. Kept in memory: after a restart the first tick works it out again.
-_LOOKED: dict[tuple[str, int, dt.date], frozenset[int]] = {}
+# The cache's "reminders" area: (campaign, day) -> who was reachable when that day's
+# reminders were last worked out. Who is behind is counted on what was sent before the day
+# began, so later in the day only someone who became reachable since can need one: until then
+# the tick skips the work. Kept in memory: after a restart the first tick works it out again.
 
 
 async def _behind(

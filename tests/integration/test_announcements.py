@@ -20,10 +20,10 @@ from bot.db.models import (
     Staff,
 )
 from bot.domain.enums import AnnouncementStatus, Channel, DeliveryStatus
+from bot.domain.render import markdown_from_html
 from bot.domain.roster import parse_table
 from bot.sandbox import ChatMessage
 from bot.services import roster
-from bot.domain.render import markdown_from_html
 from tests.cli_helpers import congkhai
 from tests.integration.harness import ROSTER, Harness, local, running_bot
 

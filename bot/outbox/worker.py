@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import ChannelAdapter, Rejected, RetryAfter, Transient, Unreachable
+from bot.channels.base import (
+    ChannelAdapter,
+    Rejected,
+    RetryAfter,
+    Transient,
+    Unreachable,
+)
 from bot.domain.enums import Channel
 from bot.services import deliveries
 from bot.services.clock import Clock

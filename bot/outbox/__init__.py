@@ -1,0 +1,1 @@
+"""The outbox: the delivery worker and the send budget every outgoing message goes through."""
