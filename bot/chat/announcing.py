@@ -254,11 +254,17 @@ def _result_line(counts: service.Results, tz: str) -> str:
         t("announce.results.confirmed", confirmed=counts.confirmed, total=counts.recipients)
         if a.require_ack else t("announce.results.no_ack")
     )
-    return t(
-        "announce.results.line", id=a.id, text=service.short(a.text), status=t(f"announce.status.{counts.status.value}"),
+    status = counts.status.value
+    if counts.status is AnnouncementStatus.SENT and counts.sent + counts.failed < counts.recipients:
+        status = "sending"  # queued, not all sent yet: "đã gửi" only of what was sent
+    line = t(
+        "announce.results.line", id=a.id, text=service.short(a.text), status=t(f"announce.status.{status}"),
         at=format_datetime_vi(when or a.created_at, tz), audience=counts.audience, sent=counts.sent,
         total=counts.recipients, confirmed=confirmed,
     )
+    if counts.not_linked:
+        line += "\n" + t("announce.results.not_linked_count", count=len(counts.not_linked))
+    return line
 
 
 async def _who(session: AsyncSession, staff: Staff, announcement_id: int, now: dt.datetime, tz: str) -> Reply:

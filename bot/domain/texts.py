@@ -495,6 +495,8 @@ CATALOGUE: dict[str, str] = {
     "campaign.kind.consultation": "đợt lấy ý kiến",
     "start.campaign.consultation": "📄 Đang lấy ý kiến: **{title}** ({total} mục), đến hết {end}. Bạn có thể bắt đầu đọc và góp ý ngay.",
     "announce.signature_union": "\n\n— {name}, Ban Chấp hành Công đoàn",
+    "announce.status.sending": "đang gửi",
+    "announce.results.not_linked_count": "{count} người chưa liên kết tài khoản nên chưa nhận được.",
     "announce.results.not_linked": "Chưa liên kết tài khoản nên chưa nhận được ({count}): {names}",
 }
 
