@@ -28,6 +28,7 @@ from bot.domain.drip import SendWindow, table_header
 from bot.domain.enums import CampaignKind, CampaignStatus, Role
 from bot.domain.invite import deep_link, display_code
 from bot.domain.roster import ROLE_NAMES_VI, display_phone, parse_roles, parse_table
+from bot.chat import notices
 from bot.domain.texts import t
 from bot.reports import invites as invites_report
 from bot.reports.invites import InviteRow
@@ -750,7 +751,7 @@ def announce_send(
             click.echo(t("cli.announce.preview", audience=preview.audience, members=preview.members,
                          recipients=preview.recipients))
             click.echo("-" * 40)
-            click.echo(preview.message.text)
+            click.echo(notices.announcement(preview.content).text)
             click.echo("-" * 40)
             if not click.confirm(t("cli.announce.confirm"), default=False):
                 raise _Declined

@@ -23,16 +23,18 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import BotContext, ChannelAdapter
-from bot.outbox.worker import DeliveryWorker
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_client import ZaloClient
+from bot.chat import notices
 from bot.chat.core import Chat
 from bot.db.cache import Cache
 from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import upgrade
 from bot.domain import invite
-from bot.domain.enums import Channel
+from bot.domain.enums import Channel, DeliveryKind
+from bot.domain.messages import Message
+from bot.outbox.worker import DeliveryWorker
 from bot.services import deliveries, reminders
 from bot.services.clock import Clock, SystemClock
 from bot.settings import Settings
@@ -122,7 +124,8 @@ class Runtime:
         if self._zalo_token:
             self.zalo = ZaloChannel(ZaloClient(self._zalo_token, self._zalo_base_url, self.http), ctx)
             self.channels[Channel.ZALO] = self.zalo
-        self.worker = DeliveryWorker(self.sessions, self.clock, self.channels, rate=self.settings.send_rate)
+        self.worker = DeliveryWorker(self.sessions, self.clock, self.channels, rate=self.settings.send_rate,
+                                     compose=self._compose)
         if self.telegram is not None:
             app = self.telegram.application
             await app.initialize()
@@ -146,6 +149,12 @@ class Runtime:
         every process of one deployment. Without it each process draws its own."""
         key = self.settings.secret_key
         return hashlib.sha256(key.get_secret_value().encode()).digest() if key is not None else None
+
+    def _compose(self, kind: DeliveryKind, payload: dict[str, Any] | None, campaign_id: int | None, title: str,
+                 sections: int) -> Message:
+        """A queued row's message, in the chat layer's words (bot/chat/notices.py)."""
+        return notices.compose(kind, payload, self.settings.timezone, campaign_id=campaign_id, title=title,
+                               sections=sections)
 
     def _wake(self) -> None:
         if self.worker is not None:

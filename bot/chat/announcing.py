@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.chat import pending
+from bot.chat import notices, pending
 from bot.chat.reply import Reply, Who
 from bot.db.models import Announcement, PendingInput, Staff
 from bot.domain import actions
@@ -163,9 +163,10 @@ async def _preview(session: AsyncSession, staff: Staff, draft_id: int) -> Reply:
     preview = await service.preview(session, draft)
     if preview.recipients == 0:
         return Reply(toast=t("announce.refused.nobody")).say(t("announce.refused.nobody"))
+    message = notices.announcement(preview.content)
     shown = Message(
-        preview.message.text,
-        tuple(tuple(Button(b.label, actions.AnnouncePreviewOnly(draft.id)) for b in row) for row in preview.message.buttons),
+        message.text,
+        tuple(tuple(Button(b.label, actions.AnnouncePreviewOnly(draft.id)) for b in row) for row in message.buttons),
     )
     reply = Reply(toast=t("announce.toast.preview"), edit=Message(t("announce.stamp.previewed")))
     reply.say(t("announce.preview_head"))

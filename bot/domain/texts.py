@@ -496,6 +496,7 @@ CATALOGUE: dict[str, str] = {
     "start.campaign.consultation": "📄 Đang lấy ý kiến: **{title}** ({total} mục), đến hết {end}. Bạn có thể bắt đầu đọc và góp ý ngay.",
     "announce.signature_union": "\n\n— {name}, Ban Chấp hành Công đoàn",
     "announce.status.sending": "đang gửi",
+    "reminder.laggard_line": "- {name}: {count} mục",
     "announce.results.not_linked_count": "{count} người chưa liên kết tài khoản nên chưa nhận được.",
     "announce.results.not_linked": "Chưa liên kết tài khoản nên chưa nhận được ({count}): {names}",
 }

@@ -84,9 +84,11 @@ class DeliveryWorker:
         batch: int = 64,
         concurrency: int = 32,
         poll_seconds: float = 1.0,
+        compose: deliveries.Compose | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.compose: deliveries.Compose = compose or deliveries.plain_message
         self.channels = dict(channels)
         self.limiters = {channel: RateLimiter(rate) for channel in self.channels}
         self.batch = batch
@@ -121,7 +123,9 @@ class DeliveryWorker:
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             claimed = await deliveries.claim_due(session, now, self.batch, list(self.channels))
-            targets = await deliveries.load_targets(session, claimed, list(self.channels)) if claimed else []
+            targets = (
+                await deliveries.load_targets(session, claimed, list(self.channels), self.compose) if claimed else []
+            )
         if not targets:
             return len(claimed)
         gate = asyncio.Semaphore(self.concurrency)

@@ -30,7 +30,6 @@ from bot.db.models import (
     Staff,
 )
 from bot.db.queries import insert_ignoring_duplicates
-from bot.domain.actions import AnnounceAck
 from bot.domain.enums import (
     AnnouncementStatus,
     Channel,
@@ -38,7 +37,6 @@ from bot.domain.enums import (
     DeliveryStatus,
     Role,
 )
-from bot.domain.messages import Button, Message, keyboard_to_payload
 from bot.domain.roster import ROLE_NAMES_VI
 from bot.domain.texts import t
 from bot.services import audit
@@ -157,7 +155,7 @@ async def reachable_ids(session: AsyncSession, staff_ids: Sequence[int]) -> list
 
 @dataclass(frozen=True)
 class Preview:
-    message: Message  # exactly what each recipient gets
+    content: dict[str, Any]  # what each recipient gets, as data (worded by bot/chat/notices.py)
     audience: str  # described
     members: int  # people the audience names
     recipients: int  # of them, reachable on a messenger now
@@ -167,27 +165,24 @@ async def preview(session: AsyncSession, announcement: Announcement) -> Preview:
     members = await audience_ids(session, announcement.audience or {})
     reachable = await reachable_ids(session, members)
     return Preview(
-        message=await recipient_message(session, announcement),
+        content=await recipient_content(session, announcement),
         audience=await describe_audience(session, announcement.audience or {}),
         members=len(members),
         recipients=len(reachable),
     )
 
 
-async def recipient_message(session: AsyncSession, announcement: Announcement) -> Message:
+async def recipient_content(session: AsyncSession, announcement: Announcement) -> dict[str, Any]:
+    """What each recipient gets, as the data of a notice: the text, who signs it (a union
+    officer who is not also a leader speaks for the union), whether it asks for "Đã nhận"."""
     author = await session.get(Staff, announcement.author_id) if announcement.author_id else None
-    if author is None:
-        signature = t("announce.signature_agency")
-    elif Role.UNION in author.role_set and not author.role_set & {Role.LEADER, Role.ADMIN}:
-        signature = t("announce.signature_union", name=author.full_name)  # speaks for the union, not the agency
-    else:
-        signature = t("announce.signature", name=author.full_name,
-                      position=f" ({author.position})" if author.position else "")
-    text = t("announce.message", text=announcement.text, signature=signature)
-    if announcement.require_ack:
-        text += "\n\n" + t("announce.ack_hint")
-        return Message(text, ((Button(t("btn.ann_ack"), AnnounceAck(announcement.id)),),))
-    return Message(text)
+    return {
+        "notice": "announcement", "id": announcement.id, "text": announcement.text,
+        "author": author.full_name if author is not None else None,
+        "position": author.position if author is not None else None,
+        "union": author is not None and Role.UNION in author.role_set and not author.role_set & {Role.LEADER, Role.ADMIN},
+        "require_ack": announcement.require_ack,
+    }
 
 
 # --- sending -----------------------------------------------------------------------
@@ -250,12 +245,8 @@ async def send(
     recipients = await reachable_ids(session, await audience_ids(session, announcement.audience or {}))
     if not recipients:
         raise AnnouncementRefused("announce.refused.nobody")
-    message = await recipient_message(session, announcement)
     due = at or now
-    payload = {
-        "text": message.text,
-        "buttons": keyboard_to_payload(message.buttons),
-    }
+    payload = await recipient_content(session, announcement)
     queued = await queue_message(
         session, source=source_of(announcement.id), kind=DeliveryKind.ANNOUNCEMENT, staff_ids=recipients,
         payload=payload, due_at=due, now=now, announcement_id=announcement.id,

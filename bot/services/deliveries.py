@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import enum
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,6 @@ from bot.domain import drip
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
 from bot.domain.messages import (
     Message,
-    attestation_message,
     document_title,
     keyboard_from_payload,
 )
@@ -335,13 +334,16 @@ class Job:
     document: str | None = None  # a section's document, named when the person has several open at once
 
 
-def _message_of(row: Delivery, title: str | None, sections: int) -> Message | None:
-    if row.kind is DeliveryKind.SECTION:
-        return None
-    if row.kind is DeliveryKind.ATTESTATION:
-        return attestation_message(row.campaign_id or 0, title or "", sections)
-    payload = row.payload or {}
-    return Message(payload.get("text", ""), keyboard_from_payload(payload.get("buttons", [])))
+# How a queued row becomes a message (the chat layer's screens: bot/chat/notices.py): the
+# row's kind, its payload, its campaign, the document's title and how many sections it has.
+Compose = Callable[[DeliveryKind, "dict[str, Any] | None", "int | None", str, int], Message]
+
+
+def plain_message(kind: DeliveryKind, payload: dict[str, Any] | None, campaign_id: int | None, title: str,
+                  sections: int) -> Message:
+    """A payload's own text and buttons, for rows that carry them (and as the fallback)."""
+    payload = payload or {}
+    return Message(str(payload.get("text", "")), keyboard_from_payload(payload.get("buttons", [])))
 
 
 @dataclass(frozen=True)
@@ -354,8 +356,11 @@ class Target:
     chat_id: str | None
 
 
-async def load_targets(session: AsyncSession, ids: Sequence[int], available: Sequence[Channel]) -> list[Target]:
-    """The claimed rows with what it takes to render and send them, in a few queries."""
+async def load_targets(
+    session: AsyncSession, ids: Sequence[int], available: Sequence[Channel], compose: Compose = plain_message
+) -> list[Target]:
+    """The claimed rows with what it takes to render and send them, in a few queries;
+    ``compose`` turns a row that is not a section into its message."""
     rows = (
         await session.scalars(
             select(Delivery).where(Delivery.id.in_(list(ids)), Delivery.status == DeliveryStatus.PENDING)
@@ -386,7 +391,7 @@ async def load_targets(session: AsyncSession, ids: Sequence[int], available: Seq
     several = await _several_open(session, {r.staff_id for r in rows if r.kind is DeliveryKind.SECTION})
     targets = []
     for row in rows:
-        job = await _job(session, row, campaign_docs.get(row.campaign_id or 0))
+        job = await _job(session, row, campaign_docs.get(row.campaign_id or 0), compose)
         if row.staff_id in several and job.section is not None and row.campaign_id is not None:
             job = dataclasses.replace(job, document=several[row.staff_id].get(row.campaign_id))
         identity = _route(people.get(row.staff_id), identities.get(row.staff_id, []), available)
@@ -422,7 +427,7 @@ async def _several_open(session: AsyncSession, staff_ids: set[int]) -> dict[int,
     return {staff_id: found for staff_id, found in names.items() if len(found) > 1}
 
 
-async def _job(session: AsyncSession, row: Delivery, document_id: int | None) -> Job:
+async def _job(session: AsyncSession, row: Delivery, document_id: int | None, compose: Compose) -> Job:
     section = None
     title, count = None, 0
     if document_id is not None:
@@ -443,7 +448,7 @@ async def _job(session: AsyncSession, row: Delivery, document_id: int | None) ->
         channel=row.channel,
         chat_id=row.chat_id,
         section=section,
-        message=_message_of(row, title, count),
+        message=None if row.kind is DeliveryKind.SECTION else compose(row.kind, row.payload, row.campaign_id, title or "", count),
     )
 
 

@@ -45,8 +45,6 @@ from bot.db.models import (
     Staff,
 )
 from bot.db.queries import insert_ignoring_duplicates
-from bot.domain.actions import RequestAnswer
-from bot.domain.dates import format_datetime_vi
 from bot.domain.enums import (
     CampaignKind,
     CampaignStatus,
@@ -55,7 +53,7 @@ from bot.domain.enums import (
     FeedbackStatus,
     Role,
 )
-from bot.domain.messages import Button, document_title, keyboard_to_payload
+from bot.domain.messages import document_title
 from bot.domain.text import nfc
 from bot.domain.texts import t
 from bot.services import access, audit, deliveries
@@ -319,9 +317,9 @@ async def answer(
         campaign = await load_campaign(session, row.campaign_id)
         await deliveries.queue_message(
             session, source=f"feedback-answer:{row.id}", kind=DeliveryKind.NOTICE, staff_ids=[row.staff_id],
-            payload={"text": t("feedback.answer_notice", title=document_title(campaign.document) if campaign else "",
-                               where=item.where, comment=_quote(row.text), decision=decision_label(decision),
-                               answer=text, by=staff.full_name, at=format_datetime_vi(now, tz))},
+            payload={"notice": "feedback_answer", "title": document_title(campaign.document) if campaign else "",
+                     "where": item.where, "comment": _quote(row.text), "decision": decision.value, "answer": text,
+                     "by": staff.full_name, "at": now.isoformat()},
             due_at=now, now=now, campaign_id=row.campaign_id,
         )
     return item
@@ -477,9 +475,8 @@ async def create_request(session: AsyncSession, staff: Staff, text: str, now: dt
     department = await session.scalar(select(Department.name).where(Department.id == staff.department_id)) or "—"
     await deliveries.queue_message(
         session, source=f"info-request:{request.id}", kind=DeliveryKind.NOTICE, staff_ids=admins,
-        payload={"text": t("request.admin_notice", id=request.id, name=staff.full_name, department=department,
-                           at=format_datetime_vi(now, tz), text=text),
-                 "buttons": keyboard_to_payload(((Button(t("request.btn.answer"), RequestAnswer(request.id)),),))},
+        payload={"notice": "request_admin", "id": request.id, "name": staff.full_name, "department": department,
+                 "at": now.isoformat(), "text": text},
         due_at=now, now=now,
     )
     return request.id, len(admins)
@@ -532,8 +529,7 @@ async def answer_request(
                  request.id)
     await deliveries.queue_message(
         session, source=f"info-request:{request.id}", kind=DeliveryKind.NOTICE, staff_ids=[request.staff_id],
-        payload={"text": t("request.answer_notice", request=_quote(request.text), answer=text,
-                           at=format_datetime_vi(now, tz))},
+        payload={"notice": "request_answer", "request": _quote(request.text), "answer": text, "at": now.isoformat()},
         due_at=now, now=now, item=1,
     )
     return request

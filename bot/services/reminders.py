@@ -28,9 +28,6 @@ from bot.db.models import (
     Staff,
 )
 from bot.db.queries import after_commit, insert_ignoring_duplicates
-from bot.domain.actions import Read, Toc
-from bot.domain.dates import format_date_vi
-from bot.domain.drip import format_ranges
 from bot.domain.enums import (
     CampaignStatus,
     DeliveryKind,
@@ -38,8 +35,7 @@ from bot.domain.enums import (
     ReminderKind,
     Role,
 )
-from bot.domain.messages import Button, document_title, keyboard_to_payload
-from bot.domain.texts import t
+from bot.domain.messages import document_title
 from bot.services import deliveries
 from bot.services.campaigns import calendar
 
@@ -171,16 +167,9 @@ async def _digests(
     for staff_id, ordinals in (await _behind(session, campaign, _day_start(today, now), unreminded_on=today)).items():
         if staff_id in reminded:
             continue
-        payload = {
-            "text": t(
-                "reminder.last_call" if kind is ReminderKind.LAST_CALL else "reminder.digest",
-                title=title, count=len(ordinals), sections=format_ranges(ordinals), days=days_left,
-                end=format_date_vi(campaign.end_on),
-            ),
-            "buttons": keyboard_to_payload((
-                (Button(t("reminder.button", ordinal=ordinals[0]), Read(campaign.id, ordinals[0])),),
-                (Button(t("btn.toc"), Toc(campaign.id, 0)),),
-            )),
+        payload = {  # worded when sent (bot/chat/notices.py)
+            "notice": "reminder", "last_call": kind is ReminderKind.LAST_CALL, "title": title, "campaign": campaign.id,
+            "ordinals": ordinals, "days": days_left, "end": campaign.end_on.isoformat(),
         }
         queued += await _remind(session, campaign, staff_id, kind, today, now, payload)
         reminded.add(staff_id)
@@ -201,8 +190,8 @@ async def _laggards(session: AsyncSession, campaign: Campaign, today: dt.date, n
         mine = [p for p in people.values() if p.department_id == leader.department_id and p.id != leader.id]
         if not mine or leader.department_id is None:
             continue
-        lines = "\n".join(f"- {p.full_name}: {len(behind[p.id])} mục" for p in sorted(mine, key=lambda p: p.full_name))
-        payload = {"text": t("reminder.laggards", title=document_title(campaign.document), count=len(mine), lines=lines)}
+        people_behind = [[p.full_name, len(behind[p.id])] for p in sorted(mine, key=lambda p: p.full_name)]
+        payload = {"notice": "laggards", "title": document_title(campaign.document), "people": people_behind}
         queued += await _remind(session, campaign, leader.id, ReminderKind.LAGGARDS, today, now, payload)
     return queued
 
