@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -63,6 +64,16 @@ def section_messages(campaign_id: int, path: str, heading: str, body: str, ordin
     ]
 
 
+def chat_messages(message: Message) -> list[Message]:
+    """Any other message as HTML pieces within Telegram's limit; the buttons go on the last."""
+    if message.rendered:
+        return [message]
+    pieces = chunking.telegram_messages(message.text, limit=TELEGRAM_TEXT_LIMIT)
+    last = len(pieces) - 1
+    return [replace(message, text=piece, rendered=True) if i == last else Message(piece, rendered=True)
+            for i, piece in enumerate(pieces)]
+
+
 def keyboard(message: Message) -> dict[str, Any] | None:
     """The Bot API's ``reply_markup`` for a message, as JSON: inline buttons, the contact
     request, or the keyboard taken away."""
@@ -111,7 +122,7 @@ class TelegramChannel:
         if job.kind is DeliveryKind.SECTION and job.section is not None:
             s = job.section
             return section_messages(job.campaign_id or 0, s.path, s.heading, s.body, s.ordinal)
-        return [job.message] if job.message is not None else []
+        return chat_messages(job.message) if job.message is not None else []
 
     async def send(self, chat_id: str, message: Message) -> Sent:
         text = message.text if message.rendered else to_html(message.text)
@@ -328,9 +339,9 @@ class TelegramChannel:
         chat = update.effective_chat
         if chat is None:
             return
-        for message in reply.messages:
-            await self._call("sendMessage", chat_id=chat.id, text=to_html(message.text), parse_mode=ParseMode.HTML,
-                             reply_markup=keyboard(message))
+        for piece in (piece for message in reply.messages for piece in chat_messages(message)):
+            await self._call("sendMessage", chat_id=chat.id, text=piece.text, parse_mode=ParseMode.HTML,
+                             reply_markup=keyboard(piece))
             self.sent_messages += 1
         if reply.wake:
             self.ctx.wake()

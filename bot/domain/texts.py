@@ -2,9 +2,19 @@
 
 Keys are grouped by the part of the product that shows them. ``t(key, **values)``
 formats a message; a missing value is a programming error and raises.
+
+Chat texts are written in the light-markup dialect of :mod:`bot.domain.render`, and
+a value put into one is somebody's words (a name, a department, a comment): ``t``
+escapes it, so a ``*`` in it shows as a star and never formats or breaks the
+message. A value that is itself markup meant as written, such as another catalogue
+text or an announcement's bold and italic, is passed as ``render.Markup`` and goes
+in as is; ``t`` returns ``Markup``. Texts read outside a chat (the clerk's terminal,
+files, button labels, which no messenger formats) take their values as given.
 """
 
 from __future__ import annotations
+
+from bot.domain.render import Markup, escape
 
 CATALOGUE: dict[str, str] = {
     # --- generic -------------------------------------------------------------
@@ -488,6 +498,23 @@ CATALOGUE: dict[str, str] = {
 }
 
 
+# Texts shown as typed, never as chat markup: the command line, its errors and files,
+# and button labels (Telegram shows a button's text as it is).
+PLAIN_PREFIXES = ("cli.", "run.", "invites.", "roster.", "doc.", "legal.", "drip.", "campaign.", "commands.", "btn.")
+
+
+def is_plain(key: str) -> bool:
+    """Whether ``key`` is a text shown as typed rather than a chat text in light markup."""
+    return key.startswith(PLAIN_PREFIXES) or ".btn." in key or key.endswith(".button")
+
+
 def t(key: str, /, **values: object) -> str:
-    """Return the catalogue message ``key`` formatted with ``values``."""
-    return CATALOGUE[key].format(**values)
+    """Return the catalogue message ``key`` formatted with ``values`` (escaped in a chat text)."""
+    template = CATALOGUE[key]
+    if is_plain(key):
+        return template.format(**values)
+    return Markup(template.format(**{name: _inserted(value) for name, value in values.items()}))
+
+
+def _inserted(value: object) -> object:
+    return escape(value) if isinstance(value, str) else value

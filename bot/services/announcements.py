@@ -37,6 +37,7 @@ from bot.domain.enums import (
     DeliveryStatus,
     Role,
 )
+from bot.domain.render import Markup, to_plain
 from bot.domain.roster import ROLE_NAMES_VI
 from bot.domain.texts import t
 from bot.services import audit
@@ -180,7 +181,7 @@ async def recipient_message(session: AsyncSession, announcement: Announcement) -
         if author is not None
         else t("announce.signature_agency")
     )
-    text = t("announce.message", text=announcement.text, signature=signature)
+    text = t("announce.message", text=Markup(announcement.text), signature=signature)
     if announcement.require_ack:
         text += "\n\n" + t("announce.ack_hint")
         return Message(text, ((Button(t("btn.ann_ack"), f"annack:{announcement.id}"),),))
@@ -391,5 +392,5 @@ async def count_confirmed(session: AsyncSession, announcement_id: int) -> int:
 
 def short(text: str, limit: int = 40) -> str:
     """The start of an announcement, on one line, for lists and buttons."""
-    line = " ".join(re.sub(r"[*_]", "", text).split())
+    line = " ".join(to_plain(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"

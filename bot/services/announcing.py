@@ -12,13 +12,12 @@ Button actions all start with ``ann`` (``annaud:<id>:<choice>``, ``annpre:<id>``
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Announcement, Staff
+from bot.domain import render
 from bot.domain.dates import format_datetime_vi
 from bot.domain.enums import AnnouncementStatus, Role
 from bot.domain.roster import ROLE_NAMES_VI
@@ -38,47 +37,10 @@ RECENT = 10
 
 # --- formatting kept from the messenger -----------------------------------------------
 
-_TAG = re.compile(r"<(/?)([a-zA-Z0-9-]+)[^>]*>")
-_MARKERS = {"b": "**", "strong": "**", "i": "*", "em": "*"}
-
-
 def markdown_from_html(source: str) -> str:
-    """A message as the messenger formatted it (Telegram's ``text_html``) → light Markdown:
-    bold and italic survive, other markup keeps only its text. Spaces at the edges of a
-    run move outside its markers, where the renderer expects them."""
-    out: list[str] = []
-    opened = False  # the last thing written is an opening marker
-    position = 0
-
-    def add(text: str) -> None:
-        nonlocal opened
-        if opened:
-            body = text.lstrip()
-            out.insert(len(out) - 1, text[: len(text) - len(body)])
-            text = body
-        if text:
-            out.append(text)
-            opened = False
-
-    for match in _TAG.finditer(source):
-        add(html.unescape(source[position:match.start()]))
-        position = match.end()
-        marker = _MARKERS.get(match.group(2).lower())
-        if marker is None:
-            continue
-        if match.group(1):  # closing: trailing spaces go after the marker
-            if opened:  # an empty run: drop its opening marker
-                out.pop()
-                opened = False
-                continue
-            text = "".join(out)
-            stripped = text.rstrip()
-            out = [stripped, marker, text[len(stripped):]]
-        else:
-            out.append(marker)
-            opened = True
-    add(html.unescape(source[position:]))
-    return "".join(out)
+    """A message as the messenger formatted it (Telegram's ``text_html``) → light markup:
+    bold and italic survive, other markup keeps only its text, typed stars stay stars."""
+    return render.light_from_telegram_html(source)
 
 
 # --- /thongbao: compose -------------------------------------------------------------
