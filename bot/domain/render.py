@@ -183,7 +183,7 @@ def light_from_spans(spans: Iterable[Span]) -> Markup:
     Markers never enclose spaces or line breaks: each line of a run is wrapped on its own.
     """
     out: list[str] = []
-    for span in spans:
+    for span in _merge(spans):
         for index, line in enumerate(span.text.split("\n")):
             if index:
                 out.append("\n")
