@@ -103,9 +103,9 @@ async def test_a_department_named_with_stars_gets_its_report_on_telegram_and_zal
 
         report = await _say(bot, "Lê Văn Cường", "/baocao")
         assert "📊" in report.text
-        assert f"{STARRED}: 3 người, 1 đã liên kết" in report.text, report.text
+        assert f"{STARRED}: 3 người, 1 người đã liên kết" in report.text, report.text
         assert {e["type"] for e in report.entities} <= {"bold", "italic"}
 
         (zalo_report, *_) = await bot.say("Nguyễn Văn An", "báo cáo")
-        assert f"{STARRED}: 3 người, 1 đã liên kết" in zalo_report.text, zalo_report.text
+        assert f"{STARRED}: 3 người, 1 người đã liên kết" in zalo_report.text, zalo_report.text
         assert "**" not in zalo_report.text
