@@ -258,7 +258,7 @@ CATALOGUE: dict[str, str] = {
     "announce.toast.results": "Kết quả thông báo",
     "announce.status.draft": "đang soạn",
     "announce.status.scheduled": "hẹn giờ",
-    "announce.status.sent": "đã gửi",
+    "announce.status.sent": "đã xếp lịch gửi",
     "announce.status.cancelled": "đã hủy",
     "announce.results.none": "Chưa có thông báo nào được gửi.",
     "announce.results.head": "📢 **{count} thông báo gần đây**",
