@@ -30,7 +30,6 @@ from bot.domain import chunking, invite
 from bot.domain.commands import Command, Kind, parse
 from bot.domain.enums import Channel, DeliveryKind, DeliveryStatus
 from bot.domain.limits import ZALO_LAST_RESERVE, ZALO_TEXT_LIMIT
-from bot.domain.render import to_plain
 from bot.domain.text import nfc
 from bot.domain.texts import t
 from bot.services import announcing, conversation, flows, reading, registration
@@ -104,28 +103,9 @@ def section_messages(path: str, heading: str, body: str) -> list[Message]:
 
 def plain_messages(message: Message) -> list[Message]:
     """Any other message: plain text plus the hint of its buttons, within the 2000 characters."""
-    text = to_plain(message.text)
     tail = hint(_actions(message.buttons))
-    if tail:
-        text = f"{text}\n\n{tail}"
-    return [Message(piece, rendered=True) for piece in split_plain(text, ZALO_TEXT_LIMIT)]
-
-
-def split_plain(text: str, limit: int) -> list[str]:
-    """Cut a long plain text between lines (words, at worst) into pieces of at most ``limit``."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= limit // 2:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].strip()
-    if rest:
-        pieces.append(rest)
-    return pieces or [""]
+    text = f"{message.text}\n\n{tail}" if tail else message.text
+    return [Message(piece, rendered=True) for piece in chunking.zalo_messages(text, limit=ZALO_TEXT_LIMIT)]
 
 
 def _zalo_wording(text: str) -> str:
