@@ -456,7 +456,8 @@ def campaign_create(
         return
     for note in result.notes:
         click.echo(note, err=True)
-    click.echo(t("cli.campaign.created", id=created.id, members=result.members,
+    created_key = "cli.campaign.created.consultation" if created.kind is CampaignKind.CONSULTATION else "cli.campaign.created"
+    click.echo(t(created_key, id=created.id, members=result.members,
                  start=format_date_vi(created.start_on), end=format_date_vi(created.end_on)))
 
 

@@ -8,6 +8,7 @@ reply. The flow's buttons become inline keyboards (their actions are the
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,16 @@ def section_messages(campaign_id: int, path: str, heading: str, body: str, ordin
     ]
 
 
+def chat_messages(message: Message) -> list[Message]:
+    """Any other message as HTML pieces within Telegram's limit; the buttons go on the last."""
+    if message.rendered:
+        return [message]
+    pieces = chunking.telegram_messages(message.text, limit=TELEGRAM_TEXT_LIMIT)
+    last = len(pieces) - 1
+    return [replace(message, text=piece, rendered=True) if i == last else Message(piece, rendered=True)
+            for i, piece in enumerate(pieces)]
+
+
 def keyboard(message: Message) -> dict[str, Any] | None:
     """The Bot API's ``reply_markup`` for a message, as JSON: inline buttons, the contact
     request, or the keyboard taken away."""
@@ -119,7 +130,7 @@ class TelegramChannel:
         if job.kind is DeliveryKind.SECTION and job.section is not None:
             s = job.section
             return section_messages(job.campaign_id or 0, s.path, s.heading, s.body, s.ordinal, document=job.document)
-        return [job.message] if job.message is not None else []
+        return chat_messages(job.message) if job.message is not None else []
 
     async def send(self, chat_id: str, message: Message) -> Sent:
         text = message.text if message.rendered else to_html(message.text)
@@ -255,7 +266,7 @@ class TelegramChannel:
             s = shown.section
             messages.extend(section_messages(shown.campaign_id, s.path, s.heading, s.body, s.ordinal,
                                              document=shown.document))
-        messages.extend(reply.messages)
+        messages.extend(piece for message in reply.messages for piece in chat_messages(message))
         for message in messages:
             await self.send(who.chat_id, message)
         if reply.wake:

@@ -25,7 +25,6 @@ from bot.domain.actions import Ack, Action, Comment, Next, Toc
 from bot.domain.enums import Channel, DeliveryKind
 from bot.domain.limits import ZALO_LAST_RESERVE, ZALO_TEXT_LIMIT
 from bot.domain.messages import Button, Keyboard, Message
-from bot.domain.render import to_plain
 from bot.domain.text import nfc
 from bot.domain.texts import t
 
@@ -85,28 +84,9 @@ def section_messages(campaign_id: int, path: str, heading: str, body: str, ordin
 
 def plain_messages(message: Message) -> list[Message]:
     """Any other message: plain text plus the hint of its buttons, within the 2000 characters."""
-    text = to_plain(message.text)
     tail = hint(message.buttons)
-    if tail:
-        text = f"{text}\n\n{tail}"
-    return [Message(piece, rendered=True) for piece in split_plain(text, ZALO_TEXT_LIMIT)]
-
-
-def split_plain(text: str, limit: int) -> list[str]:
-    """Cut a long plain text between lines (words, at worst) into pieces of at most ``limit``."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= limit // 2:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].strip()
-    if rest:
-        pieces.append(rest)
-    return pieces or [""]
+    text = f"{message.text}\n\n{tail}" if tail else message.text
+    return [Message(piece, rendered=True) for piece in chunking.zalo_messages(text, limit=ZALO_TEXT_LIMIT)]
 
 
 def unwrap(data: Any) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from bot.domain.messages import (
     attestation_message,
     keyboard_from_payload,
 )
+from bot.domain.render import Markup
 from bot.domain.texts import t
 
 Compose = Callable[[dict[str, Any], str], Message]
@@ -77,7 +78,7 @@ def announcement(values: dict[str, Any], tz: str = "") -> Message:
     else:
         position = values.get("position")
         signature = t("announce.signature", name=author, position=f" ({position})" if position else "")
-    text = t("announce.message", text=values["text"], signature=signature)
+    text = t("announce.message", text=Markup(values["text"]), signature=signature)  # its own bold and italics
     if not values.get("require_ack"):
         return Message(text)
     text += "\n\n" + t("announce.ack_hint")

@@ -14,6 +14,7 @@ from bot.domain import actions
 from bot.domain.dates import format_date_vi, format_datetime_vi
 from bot.domain.enums import Channel
 from bot.domain.messages import Button, Message, document_title, section_buttons
+from bot.domain.render import escape
 from bot.domain.texts import t
 from bot.services import reading
 
@@ -83,7 +84,7 @@ async def toc(session: AsyncSession, staff: Staff, campaign_id: int | None, page
         rows.append(tuple(nav))
     text = t("toc.head", title=document_title(campaign.document), page=page + 1, pages=pages,
              confirmed=sum(e.confirmed for e in entries), total=len(entries))
-    listing = "\n".join(f"{e.ordinal}. {_mark(e)} {e.heading}" for e in shown)
+    listing = "\n".join(f"{e.ordinal}. {_mark(e)} {escape(e.heading)}" for e in shown)
     return Reply().say(f"{text}\n\n{listing}", *rows)
 
 

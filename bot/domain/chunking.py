@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from bot.domain.document import PATH_SEPARATOR, BlockKind, parse_light
+from bot.domain.render import Span, html_from_spans, parse_inline, to_plain
 from bot.domain.texts import t
 
 TELEGRAM_LIMIT = 4096
@@ -96,25 +97,20 @@ def render_rich(body: str) -> RichText:
 
 def _html(rich: RichText, start: int, end: int) -> str:
     """HTML for one slice; every tag opened here is closed here."""
-    out: list[str] = []
+    spans: list[Span] = []
     index = start
     while index < end:
         style = rich.styles[index]
         stop = index
         while stop < end and rich.styles[stop] == style:
             stop += 1
-        out.append(_tag(html.escape(rich.text[index:stop], quote=False), style))
+        spans.append(Span(rich.text[index:stop], *style))
         index = stop
-    return "".join(out)
+    return html_from_spans(spans)
 
 
-def _tag(escaped: str, style: Style) -> str:
-    bold, italic = style
-    if italic:
-        escaped = f"<i>{escaped}</i>"
-    if bold:
-        escaped = f"<b>{escaped}</b>"
-    return escaped
+def _rich(spans: list[Span]) -> RichText:
+    return RichText("".join(s.text for s in spans), tuple(style for s in spans for style in [(s.bold, s.italic)] * len(s.text)))
 
 
 # --------------------------------------------------------------------------
@@ -159,6 +155,21 @@ def zalo_chunks(path: str, heading: str, body: str, *, limit: int = ZALO_LIMIT, 
         (headers.first if number == 0 else headers.continued) + ("\n\n" + text[start:end] if end > start else "")
         for number, (start, end) in enumerate(ranges)
     ]
+
+
+def telegram_messages(text: str, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """A chat text in the light-markup dialect as HTML-mode messages, each within ``limit``
+    UTF-16 units of visible text: a long comment quoted in an answer is split, never refused."""
+    rich = _rich(parse_inline(text))
+    ranges = split_ranges(rich.text, first_budget=limit, next_budget=limit, last_reserve=0, weight=_utf16_weight)
+    return [_html(rich, start, end) for start, end in ranges]
+
+
+def zalo_messages(text: str, *, limit: int = ZALO_LIMIT) -> list[str]:
+    """The same chat text as plain-text messages of at most ``limit`` characters."""
+    plain = to_plain(text)
+    ranges = split_ranges(plain, first_budget=limit, next_budget=limit, last_reserve=0, weight=_char_weight)
+    return [plain[start:end] for start, end in ranges]
 
 
 @dataclass(frozen=True)

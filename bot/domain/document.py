@@ -12,8 +12,9 @@ Every input path (Markdown, plain text, .docx) produces the same ``Block`` list;
 
 Section bodies are kept in a small "light Markdown" that every channel can
 render: blocks separated by a blank line, a block starting with ``- `` is a list
-item, ``**`` toggles bold, ``*`` toggles italic, a backslash escapes the next
-character, and a single ``\\n`` inside a block is a hard line break.
+item, and inside a block the light-markup dialect of :mod:`bot.domain.render`
+(``**bold**``, ``*italic*``, a backslash before a punctuation mark); a single
+``\\n`` inside a block is a hard line break.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from bot.domain.render import Span, light_from_spans, parse_inline
 from bot.domain.text import fold, nfc
 from bot.domain.texts import t
 
@@ -43,15 +45,6 @@ class BlockKind(enum.Enum):
     HEADING = "heading"
     PARAGRAPH = "paragraph"
     LIST_ITEM = "list_item"
-
-
-@dataclass(frozen=True)
-class Span:
-    """A run of text with one formatting; ``\\n`` inside means a hard line break."""
-
-    text: str
-    bold: bool = False
-    italic: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,29 +137,9 @@ class ParsedDocument:
 # Light Markdown: render spans, read them back
 # --------------------------------------------------------------------------
 
-_ESCAPED = re.compile(r"([\\*_])")
-
-
 def render_light(spans: Iterable[Span]) -> str:
-    """Render spans as light Markdown; markers never enclose spaces or line breaks."""
-    out: list[str] = []
-    for span in spans:
-        for index, line in enumerate(span.text.split("\n")):
-            if index:
-                out.append("\n")
-            out.append(_wrap(line, span.bold, span.italic))
-    return "".join(out)
-
-
-def _wrap(text: str, bold: bool, italic: bool) -> str:
-    core = text.strip()
-    if not core or not (bold or italic):
-        return _ESCAPED.sub(r"\\\1", text)
-    lead = text[: len(text) - len(text.lstrip())]
-    trail = text[len(text.rstrip()) :]
-    marker = ("**" if bold else "") + ("*" if italic else "")
-    escaped = _ESCAPED.sub(r"\\\1", core)
-    return f"{lead}{marker}{escaped}{marker}{trail}"
+    """Render spans as light markup (the dialect of :mod:`bot.domain.render`)."""
+    return light_from_spans(spans)
 
 
 def render_block(block: Block) -> str:
@@ -188,37 +161,7 @@ def parse_light(body: str) -> list[Block]:
 
 
 def _light_spans(text: str) -> tuple[Span, ...]:
-    spans: list[Span] = []
-    buffer: list[str] = []
-    bold = italic = False
-
-    def flush() -> None:
-        if buffer:
-            spans.append(Span("".join(buffer), bold, italic))
-            buffer.clear()
-
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and index + 1 < len(text):
-            buffer.append(text[index + 1])
-            index += 2
-            continue
-        if char == "*":
-            run = len(text[index:]) - len(text[index:].lstrip("*"))
-            flush()
-            if run >= 3:
-                bold, italic, step = not bold, not italic, 3
-            elif run == 2:
-                bold, step = not bold, 2
-            else:
-                italic, step = not italic, 1
-            index += step
-            continue
-        buffer.append(char)
-        index += 1
-    flush()
-    return tuple(spans)
+    return tuple(parse_inline(text))
 
 
 def light_to_plain(body: str) -> str:

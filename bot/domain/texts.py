@@ -2,9 +2,19 @@
 
 Keys are grouped by the part of the product that shows them. ``t(key, **values)``
 formats a message; a missing value is a programming error and raises.
+
+Chat texts are written in the light-markup dialect of :mod:`bot.domain.render`, and
+a value put into one is somebody's words (a name, a department, a comment): ``t``
+escapes it, so a ``*`` in it shows as a star and never formats or breaks the
+message. A value that is itself markup meant as written, such as another catalogue
+text or an announcement's bold and italic, is passed as ``render.Markup`` and goes
+in as is; ``t`` returns ``Markup``. Texts read outside a chat (the clerk's terminal,
+files, button labels, which no messenger formats) take their values as given.
 """
 
 from __future__ import annotations
+
+from bot.domain.render import Markup, escape
 
 CATALOGUE: dict[str, str] = {
     # --- generic -------------------------------------------------------------
@@ -43,7 +53,7 @@ CATALOGUE: dict[str, str] = {
     "drip.table.date": "Ngày",
     "drip.table.weekday": "Thứ",
     "drip.table.sections": "Mục gửi",
-    "drip.table.chunks": "Số tin",
+    "drip.table.chunks": "Số tin nhắn",
     "drip.table.reminder_day": "(nhắc nhở)",
     "drip.table.no_section": "—",
     # --- chat: buttons -------------------------------------------------------------
@@ -59,8 +69,8 @@ CATALOGUE: dict[str, str] = {
     "btn.cancel": "✖ Hủy",
     "btn.share_phone": "📱 Chia sẻ số điện thoại",
     # --- chat: registration ------------------------------------------------------------
-    "start.stranger": "Xin chào! Đây là kênh thông tin nội bộ dành cho cán bộ, công chức, người lao động của cơ quan. Tài khoản của bạn chưa được liên kết.\n\nHãy mở đường dẫn kích hoạt mà văn thư đã gửi bạn, gửi mã kích hoạt (8 ký tự) cho bot, hoặc bấm nút “📱 Chia sẻ số điện thoại” bên dưới nếu số của bạn có trong danh sách cơ quan.",
-    "start.linked": "Chào {name}! Tài khoản đã được liên kết. Từ nay bot sẽ gửi bạn các văn bản cơ quan cần công khai, từng mục một, vào buổi sáng các ngày làm việc.\n\nSau khi đọc mỗi mục, hãy bấm “✅ Đã đọc” để xác nhận. Gõ /mucluc để xem mục lục, /tiendo để xem tiến độ.",
+    "start.stranger": "Xin chào! Đây là kênh thông tin nội bộ dành cho cán bộ, công chức, người lao động của cơ quan. Tài khoản của bạn chưa được liên kết.\n\nHãy mở đường dẫn kích hoạt mà văn thư đã gửi cho bạn, gửi mã kích hoạt (8 ký tự) cho bot, hoặc bấm nút “📱 Chia sẻ số điện thoại” bên dưới nếu số của bạn có trong danh sách của cơ quan.",
+    "start.linked": "Chào {name}! Tài khoản đã được liên kết. Từ nay bot sẽ gửi cho bạn các văn bản cơ quan cần công khai, từng mục một, vào buổi sáng các ngày làm việc.\n\nSau khi đọc mỗi mục, hãy bấm “✅ Đã đọc” để xác nhận. Gõ /mucluc để xem mục lục, /tiendo để xem tiến độ.",
     "start.campaign": "📄 Đang công khai: **{title}** ({total} mục), đến hết {end}. Bạn có thể bắt đầu đọc ngay.",
     "start.welcome_back": "Chào {name}, tài khoản của bạn đã được liên kết.",
     "start.bad_code": "Mã kích hoạt không đúng hoặc đã hết hiệu lực. Hãy kiểm tra lại mã (8 ký tự, không có chữ O, I, L, U, V và số 0, 1), hoặc liên hệ văn thư để được cấp mã mới.",
@@ -141,8 +151,8 @@ CATALOGUE: dict[str, str] = {
     "feedback.answer.refused.empty": "Nội dung trả lời đang trống.",
     "feedback.answer.refused.too_long": "Nội dung trả lời dài quá {limit} ký tự, vui lòng rút gọn.",
     "request.ask": "📄 Yêu cầu cung cấp thông tin (khoản 4 Điều 48 Luật Thực hiện dân chủ ở cơ sở).\nHãy gửi trong tin nhắn tiếp theo: bạn cần văn bản hay thông tin nào (chưa công khai, đã hết thời gian công khai hoặc không xem được).",
-    "request.thanks": "Đã gửi yêu cầu #{id} đến bộ phận phụ trách. Bạn sẽ nhận được câu trả lời qua bot.",
-    "request.denied": "Chức năng này chỉ dành cho quản trị và lãnh đạo.",
+    "request.thanks": "Đã ghi nhận yêu cầu #{id} và chuyển đến bộ phận phụ trách. Bạn sẽ nhận được câu trả lời qua bot.",
+    "request.denied": "Chức năng này chỉ dành cho quản trị viên và lãnh đạo.",
     "request.btn.answer": "✍️ Trả lời yêu cầu",
     "request.admin_notice": "📄 **Yêu cầu cung cấp thông tin #{id}**\nNgười yêu cầu: {name} ({department})\nLúc: {at}\n\n{text}\n\nTrả lời bằng nút dưới đây hoặc lệnh: congkhai request answer {id} \"nội dung\"",
     "request.answer_ask": "Hãy gửi nội dung trả lời yêu cầu #{id} trong tin nhắn tiếp theo.",
@@ -153,14 +163,14 @@ CATALOGUE: dict[str, str] = {
     "request.refused.rate_limited": "Hôm nay bạn đã gửi nhiều yêu cầu. Vui lòng gửi tiếp vào ngày mai.",
     "request.refused.not_found": "Không tìm thấy yêu cầu #{id}.",
     "request.refused.already": "Yêu cầu #{id} đã được trả lời.",
-    "request.refused.denied": "Chức năng này chỉ dành cho quản trị và lãnh đạo.",
+    "request.refused.denied": "Chức năng này chỉ dành cho quản trị viên và lãnh đạo.",
     "commands.yeucau": "Yêu cầu cung cấp văn bản, thông tin",
     # --- the synthesis of comments (bot.reports.feedback_summary) ---
     "summary.title.consultation": "Kết quả tổng hợp ý kiến góp ý, giải trình, tiếp thu dự thảo {title}",
     "summary.title.disclosure": "Kết quả tổng hợp ý kiến góp ý, giải trình, tiếp thu về {title}",
     "summary.period": "Thời gian nhận góp ý: từ {start} đến hết {end}",
     "summary.number": "Số, ký hiệu văn bản: {number}",
-    "summary.counts": "Tổng số {total} góp ý: tiếp thu {accepted}, giải trình {explained}, chưa trả lời {open}.",
+    "summary.counts": "Tổng số {total} góp ý: {accepted} góp ý được tiếp thu, {explained} góp ý được giải trình, {open} góp ý chưa trả lời.",
     "summary.none": "Không có góp ý nào.",
     "summary.whole_document": "Góp ý chung về toàn văn bản",
     "summary.anonymous": "Ẩn danh",
@@ -184,7 +194,7 @@ CATALOGUE: dict[str, str] = {
     "cli.feedback.summary.bad_output": "Tệp “{file}” phải có đuôi .docx hoặc .md.",
     "cli.feedback.summary.written": "Đã ghi bản tổng hợp {count} góp ý vào {file}.",
     "cli.feedback.summary.unanswered": "Lưu ý: còn {count} góp ý chưa trả lời (ghi là “Chưa trả lời” trong bản tổng hợp).",
-    "cli.feedback.summary.published": "Đã xếp lịch gửi bản tổng hợp ({messages} tin) đến {recipients} người; {comments} câu trả lời được công bố lần đầu.",
+    "cli.feedback.summary.published": "Đã xếp lịch gửi bản tổng hợp ({messages} tin nhắn) đến {recipients} người; {comments} câu trả lời được công bố lần đầu.",
     "cli.feedback.summary.already": "Bản tổng hợp này đã được công bố trước đây: không gửi lại.",
     "cli.request.help": "Yêu cầu cung cấp văn bản, thông tin chưa công khai hoặc đã hết thời gian công khai (khoản 4 Điều 48 Luật Thực hiện dân chủ ở cơ sở).",
     "cli.request.list.help": "Liệt kê các yêu cầu và câu trả lời (kèm thời điểm).\n\nVí dụ: congkhai request list --open",
@@ -207,13 +217,13 @@ CATALOGUE: dict[str, str] = {
     "reminder.button": "📖 Đọc lại mục {ordinal}",
     "reminder.laggards": "📋 **{title}**: {count} người trong đơn vị còn mục chưa xác nhận:\n{lines}",
     # --- chat and command line: announcements (bot.services.announcements/announcing) ---
-    "announce.denied": "Chức năng thông báo chỉ dành cho công đoàn, lãnh đạo và quản trị.",
+    "announce.denied": "Chức năng thông báo chỉ dành cho công đoàn, lãnh đạo và quản trị viên.",
     "announce.ask_text": "📢 Hãy gửi nội dung thông báo trong tin nhắn tiếp theo (tối đa {limit} ký tự). Chữ **đậm**, *nghiêng* được giữ nguyên.",
     "announce.refused.empty": "Nội dung thông báo đang trống. Hãy gửi lại nội dung.",
     "announce.refused.too_long": "Thông báo dài {length} ký tự, quá giới hạn {limit} ký tự. Hãy rút gọn rồi gửi lại.",
-    "announce.refused.nobody": "Chưa có ai nhận được thông báo này: không có người nào trong danh sách đã chọn đã liên kết Telegram/Zalo.",
+    "announce.refused.nobody": "Thông báo này không gửi được cho ai: trong những người đã chọn, chưa có người nào liên kết Telegram hoặc Zalo.",
     "announce.refused.scheduled": "Thông báo #{id} đã được hẹn giờ gửi.",
-    "announce.refused.sent": "Thông báo #{id} đã được gửi.",
+    "announce.refused.sent": "Thông báo #{id} đã được xếp lịch gửi, không sửa được nữa.",
     "announce.refused.cancelled": "Thông báo #{id} đã bị hủy.",
     "announce.gone": "Thông báo này không còn ở bước soạn thảo (đã gửi, đã hủy hoặc không phải của bạn).",
     "announce.audience.everyone": "Toàn cơ quan",
@@ -230,7 +240,7 @@ CATALOGUE: dict[str, str] = {
     "announce.stamp.previewed": "↪ Đã xem trước",
     "announce.preview_head": "👁 **Xem trước**: người nhận sẽ thấy đúng tin dưới đây.",
     "announce.preview_summary": "Người nhận: **{audience}**: {members} người, gửi tới **{recipients}** người đã liên kết.\nYêu cầu xác nhận “Đã nhận”: {ack}\n\nGửi ngay, hẹn giờ gửi, hay hủy?",
-    "announce.sent": "📤 Đã xếp lịch gửi thông báo #{id} tới {count} người từ {at}; tin đang được gửi dần. Xem kết quả: /thongbao_ketqua",
+    "announce.sent": "📤 Đã xếp lịch gửi ngay thông báo #{id} tới {count} người ({at}). Xem kết quả gửi: /thongbao_ketqua",
     "announce.ask_time": "🕗 Gửi lúc nào? Hãy nhập giờ và ngày, ví dụ “08:00 25/11” (trong khoảng {start}–{end}).",
     "announce.ask_time_again": "Hãy nhập lại giờ gửi, ví dụ “08:00 25/11”.",
     "announce.time.invalid": "Không đọc được thời gian “{value}”. Hãy viết theo dạng “08:00 25/11” hoặc “2026-11-25 08:00”.",
@@ -248,12 +258,12 @@ CATALOGUE: dict[str, str] = {
     "announce.toast.results": "Kết quả thông báo",
     "announce.status.draft": "đang soạn",
     "announce.status.scheduled": "hẹn giờ",
-    "announce.status.sent": "đã gửi",
+    "announce.status.sent": "đã xếp lịch gửi",
     "announce.status.cancelled": "đã hủy",
     "announce.results.none": "Chưa có thông báo nào được gửi.",
     "announce.results.head": "📢 **{count} thông báo gần đây**",
-    "announce.results.line": "**#{id}** ({status}, {at}) {text}\nNgười nhận: {audience}; đã gửi {sent}/{total}; {confirmed}",
-    "announce.results.confirmed": "đã xác nhận {confirmed}/{total}",
+    "announce.results.line": "**#{id}** ({status}, {at}) {text}\nNgười nhận: {audience}; đã gửi tới {sent}/{total} người; {confirmed}",
+    "announce.results.confirmed": "{confirmed}/{total} người đã xác nhận",
     "announce.results.no_ack": "không yêu cầu xác nhận",
     "announce.results.not_confirmed": "Chưa xác nhận ({count}): {names}",
     "announce.results.not_received": "Chưa nhận được ({count}): {names}",
@@ -282,26 +292,26 @@ CATALOGUE: dict[str, str] = {
     "cli.announce.preview": "Người nhận: {audience}: {members} người, gửi tới {recipients} người đã liên kết. Nội dung:",
     "cli.announce.confirm": "Gửi thông báo này?",
     "cli.announce.declined": "Đã hủy, không gửi gì.",
-    "cli.announce.queued": "Đã xếp hàng thông báo #{id} tới {recipients}/{members} người (gửi từ {at}; bot đang chạy sẽ gửi đi).",
+    "cli.announce.queued": "Đã xếp lịch gửi thông báo #{id} tới {recipients}/{members} người (gửi từ {at}; bot đang chạy sẽ gửi đi).",
     "cli.announce.scheduled": "Đã hẹn giờ thông báo #{id} tới {recipients}/{members} người lúc {at}.",
     "cli.announce.none": "Chưa có thông báo nào.",
     "cli.announce.list.help": "Liệt kê các thông báo gần đây với số đã gửi và đã xác nhận.\n\nVí dụ: congkhai announce list --json",
-    "cli.announce.list.row": "#{id:<4} {status:<9} {text} · {audience} · đã gửi {sent}/{recipients} · đã xác nhận {confirmed}",
+    "cli.announce.list.row": "#{id:<4} {status:<9} {text} · {audience} · đã gửi tới {sent}/{recipients} người · {confirmed} người đã xác nhận",
     "cli.announce.results.help": "Kết quả một thông báo: số người nhận, đã gửi, đã xác nhận và tên người chưa xác nhận.\n\nVí dụ: congkhai announce results 3",
     "cli.announce.not_found": "Không có thông báo #{id}.",
     "cli.announce.results.head": "Thông báo #{id} ({status}) · {audience}\n{text}",
-    "cli.announce.results.counts": "Người nhận: {recipients} · đã gửi: {sent} · không gửi được: {failed}",
-    "cli.announce.results.confirmed": "Đã xác nhận: {confirmed}/{recipients}",
+    "cli.announce.results.counts": "Người nhận: {recipients} người · đã gửi tới: {sent} người · không gửi được: {failed} người",
+    "cli.announce.results.confirmed": "Đã xác nhận: {confirmed}/{recipients} người",
     "cli.announce.results.not_confirmed": "Chưa xác nhận: {names}",
     "cli.announce.results.not_received": "Chưa nhận được: {names}",
     # --- chat: leadership -------------------------------------------------------------------
-    "access.denied": "Chức năng này chỉ dành cho lãnh đạo, công đoàn và quản trị.",
+    "access.denied": "Chức năng này chỉ dành cho lãnh đạo, công đoàn và quản trị viên.",
     "report.none": "Hiện không có đợt công khai nào đang diễn ra.",
     "report.head": "📊 **Đợt #{id}: {title}**\n{start} – {end} · {sections} mục",
-    "report.row": "• **{department}**: {members} người, {linked} đã liên kết; đã gửi {sent} tin; {all_confirmed} xác nhận đủ các mục, {attested} xác nhận toàn văn; {unreachable} không liên lạc được",
+    "report.row": "• **{department}**: {members} người, {linked} người đã liên kết; đã gửi {sent} tin nhắn; {all_confirmed} người đã xác nhận đủ các mục, {attested} người đã xác nhận toàn văn; {unreachable} người không liên lạc được",
     "report.total": "Toàn cơ quan",
-    "report.channels": "   Liên kết: Telegram {linked_telegram}, Zalo {linked_zalo} (cả hai: {linked_both}); xác nhận mục qua Telegram {acks_telegram}, qua Zalo {acks_zalo}",
-    "report.feedback": "💬 Góp ý: {count}",
+    "report.channels": "   Đã liên kết: Telegram {linked_telegram} người, Zalo {linked_zalo} người (cả hai: {linked_both} người); lượt xác nhận mục qua Telegram: {acks_telegram}, qua Zalo: {acks_zalo}",
+    "report.feedback": "💬 Số góp ý đã nhận: {count}",
     "report.legend": "“Đã gửi” là tin đã đến ứng dụng; “xác nhận” là người dùng tự bấm “Đã đọc”. Bot không biết ai đã thực sự đọc.",
     "commands.start": "Bắt đầu, liên kết tài khoản",
     "commands.mucluc": "Mục lục văn bản đang công khai",
@@ -321,8 +331,8 @@ CATALOGUE: dict[str, str] = {
     "zalo.hint.attest": "xác nhận toàn văn",
     "zalo.hint.cancel": "hủy",
     "zalo.hint.announcement_ack": "đã nhận",
-    "zalo.stranger": "Xin chào! Đây là kênh thông tin nội bộ dành cho cán bộ, công chức, người lao động của cơ quan. Tài khoản Zalo của bạn chưa được liên kết.\n\nHãy gửi cho bot mã kích hoạt (8 ký tự) mà văn thư đã gửi bạn.",
-    "zalo.linked": "Chào {name}! Tài khoản Zalo đã được liên kết. Từ nay bot sẽ gửi bạn các văn bản cơ quan cần công khai, từng mục một, vào buổi sáng các ngày làm việc.\n\nSau khi đọc mỗi mục, hãy trả lời “1” (hoặc “đã đọc”) để xác nhận. Gõ “mục lục” để xem mục lục, “tiến độ” để xem tiến độ, “hướng dẫn” để xem các lệnh.",
+    "zalo.stranger": "Xin chào! Đây là kênh thông tin nội bộ dành cho cán bộ, công chức, người lao động của cơ quan. Tài khoản Zalo của bạn chưa được liên kết.\n\nHãy gửi cho bot mã kích hoạt (8 ký tự) mà văn thư đã gửi cho bạn.",
+    "zalo.linked": "Chào {name}! Tài khoản Zalo đã được liên kết. Từ nay bot sẽ gửi cho bạn các văn bản cơ quan cần công khai, từng mục một, vào buổi sáng các ngày làm việc.\n\nSau khi đọc mỗi mục, hãy trả lời “1” (hoặc “đã đọc”) để xác nhận. Gõ “mục lục” để xem mục lục, “tiến độ” để xem tiến độ, “hướng dẫn” để xem các lệnh.",
     "zalo.help": "Bạn có thể trả lời bằng các lệnh sau (gõ có dấu hay không dấu đều được):\n• 1 hoặc “đã đọc”: xác nhận mục vừa nhận\n• “tiếp”: nhận mục tiếp theo\n• “mục lục”: xem mục lục; sau đó gõ số mục để đọc, ví dụ “3”\n• “mục 5”: đọc lại mục 5\n• “góp ý” và nội dung: góp ý về mục vừa nhận\n• “góp ý ẩn danh” và nội dung: góp ý không kèm tên\n• “tiến độ”: tiến độ đọc và xác nhận\n• “xác nhận toàn văn”: xác nhận đã đọc toàn văn bản\n• “đã nhận”: xác nhận đã nhận thông báo",
     "zalo.nothing_to_confirm": "Chưa có mục nào để xác nhận. Gõ “tiếp” để nhận mục tiếp theo hoặc “mục lục” để chọn mục.",
     "zalo.not_text": "Bot chỉ đọc được tin nhắn chữ. Gõ “hướng dẫn” để xem các lệnh.",
@@ -330,7 +340,7 @@ CATALOGUE: dict[str, str] = {
     "zalo.attest_nothing": "Bạn chưa xác nhận đủ các mục nên chưa thể xác nhận toàn văn. Gõ “tiến độ” để xem còn mục nào.",
     "zalo.announcement_none": "Hiện không có thông báo nào cần xác nhận.",
     # --- command line (the clerk) --------------------------------------------
-    "cli.help": "Công khai: đưa quy chế của cơ quan đến điện thoại của từng cán bộ và chứng minh đã đưa.\n\nVí dụ:\n\n    congkhai db upgrade\n\n    congkhai staff import content/danh-sach-can-bo.csv\n\n    congkhai doc import content/quy-che-dan-chu.md",
+    "cli.help": "Công khai: đưa quy chế của cơ quan đến điện thoại của từng cán bộ và lưu lại bằng chứng đã gửi, đã xác nhận.\n\nVí dụ:\n\n    congkhai db upgrade\n\n    congkhai staff import content/danh-sach-can-bo.csv\n\n    congkhai doc import content/quy-che-dan-chu.md",
     "cli.opt.database_url": "Cơ sở dữ liệu (mặc định lấy từ CONGKHAI_DATABASE_URL, hoặc tệp congkhai.db).",
     "cli.opt.json": "In kết quả dạng JSON.",
     "cli.db_not_current": "Cơ sở dữ liệu chưa được cập nhật cấu trúc. Hãy chạy: congkhai db upgrade",
@@ -345,7 +355,7 @@ CATALOGUE: dict[str, str] = {
     "cli.staff.not_linked": "chưa liên kết",
     "cli.staff.count": "Tổng cộng: {count} người.",
     # --- invites ---------------------------------------------------------------
-    "invites.sheet": "Mã mời",
+    "invites.sheet": "Mã kích hoạt",
     "invites.title": "DANH SÁCH MÃ KÍCH HOẠT TÀI KHOẢN BOT CÔNG KHAI — {org}",
     "invites.instructions": "Mỗi người mở đường dẫn của mình trên điện thoại (hoặc gửi mã cho bot trên Zalo). Mã chỉ dùng một lần; in danh sách mới sẽ làm mất hiệu lực mã cũ.",
     "invites.col.no": "STT",
@@ -355,7 +365,7 @@ CATALOGUE: dict[str, str] = {
     "invites.col.phone": "Số điện thoại",
     "invites.col.code": "Mã kích hoạt",
     "invites.col.link": "Đường dẫn Telegram",
-    "cli.staff.invites.help": "Cấp mã kích hoạt mới cho những người chưa liên kết tài khoản và xuất danh sách (họ tên, mã, đường dẫn Telegram). Mã được lưu dạng băm nên mỗi lần xuất là cấp mã mới; mã cũ hết hiệu lực.\n\nVí dụ: congkhai staff invites --format xlsx -o ma-moi.xlsx",
+    "cli.staff.invites.help": "Cấp mã kích hoạt mới cho những người chưa liên kết tài khoản và xuất danh sách (họ tên, mã, đường dẫn Telegram). Hệ thống không lưu lại mã gốc nên mỗi lần xuất là cấp mã mới; mã cũ hết hiệu lực.\n\nVí dụ: congkhai staff invites --format xlsx -o ma-moi.xlsx",
     "cli.staff.invites.format": "Định dạng tệp: xlsx hoặc csv (mặc định theo đuôi tệp).",
     "cli.staff.invites.output": "Tệp sẽ ghi ra.",
     "cli.staff.invites.all": "Cấp lại mã cả cho người đã liên kết.",
@@ -397,6 +407,7 @@ CATALOGUE: dict[str, str] = {
     "cli.campaign.rejected": "Không tạo được đợt công khai:",
     "cli.campaign.force_hint": "Nếu vẫn cần công khai (và ghi nhận việc chậm trễ), chạy lại lệnh với --force.",
     "cli.campaign.created": "Đã tạo đợt công khai #{id}: {members} người nhận, từ {start} đến hết {end}. Xem lịch gửi: congkhai campaign plan {id}",
+    "cli.campaign.created.consultation": "Đã tạo đợt lấy ý kiến #{id}: {members} người nhận, nhận góp ý từ {start} đến hết {end}. Xem lịch gửi: congkhai campaign plan {id}",
     "cli.campaign.list.help": "Liệt kê các đợt công khai.\n\nVí dụ: congkhai campaign list --json",
     "cli.campaign.list.row": "#{id:<4} {title} — {status_vi}, {start} → {end}, {members} người",
     "cli.campaign.none": "Chưa có đợt công khai nào.",
@@ -408,7 +419,7 @@ CATALOGUE: dict[str, str] = {
     "cli.campaign.plan.reminder.laggards": " + danh sách chậm cho lãnh đạo đơn vị",
     "cli.campaign.plan.reminder_note": "Nhắc nhở gửi lúc {time} những ngày làm việc, mỗi người nhiều nhất một lần một ngày, chỉ cho người còn mục đã nhận mà chưa xác nhận.",
     "cli.campaign.close.help": "Kết thúc sớm một đợt: không gửi thêm mục nào.\n\nVí dụ: congkhai campaign close 1",
-    "cli.campaign.closed": "Đã kết thúc đợt #{id}; hủy {cancelled} tin chưa gửi.",
+    "cli.campaign.closed": "Đã kết thúc đợt #{id}; hủy {cancelled} tin nhắn chưa gửi.",
     "cli.campaign.not_found": "Không có đợt công khai #{id}. Xem: congkhai campaign list",
     "cli.campaign.already_closed": "Đợt #{id} đã kết thúc từ trước.",
     "campaign.status.draft": "nháp",
@@ -421,24 +432,24 @@ CATALOGUE: dict[str, str] = {
     "campaign.start_in_past": "ngày bắt đầu {start} đã qua",
     "campaign.no_members": "không có ai trong danh sách nhận (nhập danh sách cán bộ trước, hoặc kiểm tra --audience)",
     "campaign.unknown_department": "không có đơn vị “{name}”. Các đơn vị hiện có: {known}",
-    "cli.run.help": "Chạy bot. Có CONGKHAI_TELEGRAM_TOKEN thì kết nối Telegram (mặc định hỏi tin mới liên tục; --webhook để nhận qua webhook). Không có token thì chạy thử trên hộp cát (sandbox) cục bộ với SQLite và nội dung mẫu.\n\nVí dụ: congkhai run",
+    "cli.run.help": "Chạy bot. Có CONGKHAI_TELEGRAM_TOKEN (hoặc CONGKHAI_ZALO_TOKEN) thì kết nối Telegram (Zalo): bot tự lấy tin nhắn mới từ máy chủ của Telegram, Zalo; với --webhook thì các máy chủ đó gửi tin nhắn đến địa chỉ webhook. Không có token thì bot chạy thử ngay trên máy này, với một máy chủ Telegram giả lập, SQLite và nội dung mẫu.\n\nVí dụ: congkhai run",
     "cli.run.webhook": "Nhận cập nhật qua webhook (cần CONGKHAI_WEBHOOK_URL và CONGKHAI_WEBHOOK_SECRET).",
-    "cli.run.sandbox_port": "Cổng của hộp cát khi chạy không có token.",
+    "cli.run.sandbox_port": "Cổng của máy chủ chạy thử (khi không có token).",
     "cli.run.webhook_needs": "Chế độ webhook cần CONGKHAI_TELEGRAM_TOKEN, CONGKHAI_WEBHOOK_URL và CONGKHAI_WEBHOOK_SECRET.",
-    "run.embedded": "Không có token Telegram/Zalo: bot chạy thử trên hộp cát cục bộ.\n  Cơ sở dữ liệu: {db}\n  Hộp cát Bot API: {url} (điều khiển người dùng ảo qua {url}/_sandbox/)\n  Đã nạp quy chế mẫu và danh sách cán bộ mẫu trong content/, mở một đợt công khai từ hôm nay.\n  Thử như một cán bộ:\n    curl -s -X POST {url}/_sandbox/users -d '{{\"id\": 1001, \"first_name\": \"An\"}}'\n    curl -s -X POST {url}/_sandbox/users/1001/messages -d '{{\"text\": \"/start MÃ\"}}'\n    curl -s {url}/_sandbox/users/1001/chat",
+    "run.embedded": "Không có token Telegram/Zalo: bot chạy thử trên máy này.\n  Cơ sở dữ liệu: {db}\n  Máy chủ Telegram chạy thử: {url} (người dùng ảo điều khiển qua {url}/_sandbox/)\n  Đã nạp quy chế mẫu và danh sách cán bộ mẫu trong content/, mở một đợt công khai từ hôm nay.\n  Thử như một cán bộ:\n    curl -s -X POST {url}/_sandbox/users -d '{{\"id\": 1001, \"first_name\": \"An\"}}'\n    curl -s -X POST {url}/_sandbox/users/1001/messages -d '{{\"text\": \"/start MÃ\"}}'\n    curl -s {url}/_sandbox/users/1001/chat",
     "run.embedded_invite": "  Mã thử cho {name}: {code}",
-    "run.started": "Bot đang chạy ({mode}); máy chủ web tại http://{host}:{port}/health. Nhấn Ctrl-C để dừng.",
-    "run.mode.webhook": "nhận qua webhook",
-    "run.mode.polling": "hỏi tin mới liên tục",
+    "run.started": "Bot đang chạy, {mode}; máy chủ web tại http://{host}:{port}/health. Nhấn Ctrl-C để dừng.",
+    "run.mode.webhook": "nhận tin nhắn qua webhook",
+    "run.mode.polling": "đang nhận tin nhắn",
     "run.cannot_start": "Không khởi động được bot ({reason}): kiểm tra CONGKHAI_TELEGRAM_TOKEN / CONGKHAI_ZALO_TOKEN và kết nối mạng tới máy chủ của Telegram, Zalo.",
     "run.stopping": "Đang dừng: chờ các tin đang gửi hoàn tất…",
     "run.stopped": "Đã dừng.",
-    "cli.simulate.help": "Chạy thử trọn một đợt công khai 20 ngày trên đồng hồ giả (vài giây), với cán bộ ảo trên hộp cát: người xác nhận nhanh, người chậm, người đọc trước, người góp ý, người chặn bot, người không bao giờ trả lời. In số liệu đối chiếu giữa bot và hộp cát.\n\nVí dụ: congkhai simulate --staff 200 --seed 1 --json",
+    "cli.simulate.help": "Chạy thử trọn một đợt công khai 20 ngày trên đồng hồ mô phỏng (xong trong vài giây), với cán bộ ảo trên máy chủ chạy thử: người xác nhận nhanh, người chậm, người đọc trước, người góp ý, người chặn bot, người không bao giờ trả lời. In số liệu đối chiếu giữa bot và máy chủ chạy thử.\n\nVí dụ: congkhai simulate --staff 200 --seed 1 --json",
     "cli.simulate.staff": "Số cán bộ ảo.",
-    "cli.simulate.seed": "Hạt giống ngẫu nhiên (cùng hạt giống, cùng kịch bản).",
+    "cli.simulate.seed": "Số khởi tạo ngẫu nhiên: cùng một số thì chạy lại đúng kịch bản cũ.",
     "cli.simulate.doc": "Văn bản khác thay cho quy chế mẫu.",
     "cli.simulate.channel": "Ứng dụng của cán bộ ảo: telegram, zalo, hoặc mixed (khoảng một nửa dùng mỗi ứng dụng, khoảng một phần mười liên kết cả hai).",
-    "cli.simulate.result": "{staff} cán bộ, {sections} mục: bot gửi {bot_sent} tin, hộp cát nhận {sandbox_received}; trùng {duplicates}, thất lạc {lost}; {confirmed} người xác nhận toàn văn, {unreachable} không liên lạc được, {feedback} góp ý ({answered} đã trả lời), {reminders} lời nhắc; {seconds} giây.",
+    "cli.simulate.result": "{staff} cán bộ, {sections} mục: bot gửi {bot_sent} tin nhắn, máy chủ chạy thử nhận {sandbox_received} tin nhắn; trùng {duplicates} tin nhắn, thất lạc {lost} tin nhắn; {confirmed} người đã xác nhận toàn văn, {unreachable} người không liên lạc được, {feedback} góp ý ({answered} góp ý đã trả lời), {reminders} lời nhắc; {seconds} giây.",
     # --- roster (the clerk's staff list) -------------------------------------
     "roster.phone_foreign": "“{value}” không phải số điện thoại Việt Nam (+84)",
     "roster.phone_invalid": "“{value}” không phải số điện thoại hợp lệ (ví dụ 0912 345 678)",
@@ -461,7 +472,7 @@ CATALOGUE: dict[str, str] = {
     "roster.file_type": "chỉ nhận tệp .csv hoặc .xlsx",
     "roster.file_unreadable": "không đọc được tệp: {reason}",
     "roster.file_missing": "không tìm thấy tệp",
-    "roster.summary": "Đã nhập danh sách: {created} người mới, {updated} người cập nhật, {unchanged} không đổi, {deactivated} ngừng hoạt động.",
+    "roster.summary": "Đã nhập danh sách: {created} người mới, {updated} người được cập nhật, {unchanged} người không đổi, {deactivated} người ngừng hoạt động.",
     "roster.rejected": "Không nhập gì cả: tệp có {count} lỗi. Sửa các dòng sau rồi nhập lại:",
     # --- documents: parsing, reading files, chunking (bot.domain.document/chunking, bot.services.document_files)
     "doc.section.opening": "Phần mở đầu",
@@ -502,6 +513,23 @@ CATALOGUE: dict[str, str] = {
 }
 
 
+# Texts shown as typed, never as chat markup: the command line, its errors and files,
+# and button labels (Telegram shows a button's text as it is).
+PLAIN_PREFIXES = ("cli.", "run.", "invites.", "roster.", "doc.", "legal.", "drip.", "campaign.", "commands.", "btn.")
+
+
+def is_plain(key: str) -> bool:
+    """Whether ``key`` is a text shown as typed rather than a chat text in light markup."""
+    return key.startswith(PLAIN_PREFIXES) or ".btn." in key or key.endswith(".button")
+
+
 def t(key: str, /, **values: object) -> str:
-    """Return the catalogue message ``key`` formatted with ``values``."""
-    return CATALOGUE[key].format(**values)
+    """Return the catalogue message ``key`` formatted with ``values`` (escaped in a chat text)."""
+    template = CATALOGUE[key]
+    if is_plain(key):
+        return template.format(**values)
+    return Markup(template.format(**{name: _inserted(value) for name, value in values.items()}))
+
+
+def _inserted(value: object) -> object:
+    return escape(value) if isinstance(value, str) else value

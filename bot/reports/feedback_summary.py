@@ -18,6 +18,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
 from bot.domain.dates import format_date_vi
+from bot.domain.render import escape, to_plain
 from bot.domain.texts import t
 
 if TYPE_CHECKING:
@@ -63,12 +64,12 @@ def to_docx(summary: Summary) -> bytes:
     style.font.size = Pt(13)
     title = document.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = title.add_run(_heading(summary).upper())
+    run = title.add_run(to_plain(_heading(summary)).upper())
     run.bold = True
     sub = document.add_paragraph(_period(summary))
     sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
     if summary.number:
-        document.add_paragraph(t("summary.number", number=summary.number)).alignment = WD_ALIGN_PARAGRAPH.CENTER
+        document.add_paragraph(to_plain(t("summary.number", number=summary.number))).alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.add_paragraph(_counts(summary))
     if not summary.groups:
         document.add_paragraph(t("summary.none"))
@@ -76,7 +77,7 @@ def to_docx(summary: Summary) -> bytes:
         document.add_heading(group.heading, level=2)
         for n, item in enumerate(group.items, start=1):
             p = document.add_paragraph()
-            p.add_run(t("summary.comment_label", n=n, author=_author(item))).bold = True
+            p.add_run(to_plain(t("summary.comment_label", n=n, author=_author(item)))).bold = True
             p.add_run(item.text)
             p = document.add_paragraph()
             p.add_run(t("summary.decision_label")).bold = True
@@ -106,7 +107,7 @@ def to_markdown(summary: Summary) -> str:
     if not summary.groups:
         out += [t("summary.none"), ""]
     for group in summary.groups:
-        out += [f"## {group.heading}", ""]
+        out += [f"## {escape(group.heading)}", ""]
         for n, item in enumerate(group.items, start=1):
             out += _item_lines(n, item) + [""]
     return "\n".join(out).rstrip() + "\n"
@@ -118,7 +119,7 @@ def to_chat(summary: Summary, limit: int = CHAT_LIMIT) -> list[str]:
     if not summary.groups:
         blocks.append(t("summary.none"))
     for group in summary.groups:
-        blocks.append(f"**{group.heading}**")
+        blocks.append(f"**{escape(group.heading)}**")
         for n, item in enumerate(group.items, start=1):
             blocks.append("\n".join(_item_lines(n, item)))
     return pack(blocks, limit)

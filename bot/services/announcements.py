@@ -37,6 +37,7 @@ from bot.domain.enums import (
     DeliveryStatus,
     Role,
 )
+from bot.domain.render import to_plain
 from bot.domain.roster import ROLE_NAMES_VI
 from bot.domain.texts import t
 from bot.services import audit
@@ -423,5 +424,5 @@ async def count_confirmed(session: AsyncSession, announcement_id: int) -> int:
 
 def short(text: str, limit: int = 40) -> str:
     """The start of an announcement, on one line, for lists and buttons."""
-    line = " ".join(re.sub(r"[*_]", "", text).split())
+    line = " ".join(to_plain(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -46,7 +46,7 @@ def test_run_without_token_uses_the_sandbox_and_stops_cleanly(tmp_path: Path) ->
             if "Ctrl-C" in line:
                 break
         output = "".join(lines)
-        assert "hộp cát" in output, output
+        assert "chạy thử" in output, output
         code = re.search(r"Mã thử cho (.+): ([A-Z0-9]{8})", output)
         assert code is not None, output
         base = f"http://127.0.0.1:{sandbox_port}/_sandbox"

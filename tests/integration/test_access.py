@@ -30,7 +30,7 @@ ROSTER = [
 ]
 # what each command answers when allowed, and when refused
 COMMANDS = {
-    "/baocao": ("📊", "chỉ dành cho lãnh đạo, công đoàn và quản trị"),
+    "/baocao": ("📊", "chỉ dành cho lãnh đạo, công đoàn và quản trị viên"),
     "/thongbao": ("📢", "Chức năng thông báo chỉ dành cho"),
     "/thongbao_ketqua": (None, "Chức năng thông báo chỉ dành cho"),
 }

@@ -147,7 +147,7 @@ async def test_union_composes_for_one_department_with_ack_and_sees_results(db_ur
         before = len(await bot.bot_messages(UNION))
         await write(bot, UNION, "/thongbao_ketqua")
         results = await next_message(bot, UNION, before)
-        assert "đã gửi 2/2" in results.text and "đã xác nhận 1/2" in results.text
+        assert "đã gửi tới 2/2 người" in results.text and "1/2 người đã xác nhận" in results.text
         (who,) = await press_for_message(bot, UNION, results, "ai chưa xác nhận")
         assert "Chưa xác nhận (1): Hoàng Văn Em" in who.text
 
@@ -300,7 +300,7 @@ def test_cli_announce_send_list_results(db_url: str) -> None:
     announcement_id = rows[0][1]
 
     listed = congkhai(db_url, "announce", "list")
-    assert f"#{announcement_id}" in listed.output and "đã gửi 0/2" in listed.output
+    assert f"#{announcement_id}" in listed.output and "đã gửi tới 0/2 người" in listed.output
 
     results = congkhai(db_url, "announce", "results", str(announcement_id))
     assert results.exit_code == 0, results.output

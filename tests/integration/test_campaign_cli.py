@@ -160,6 +160,13 @@ def test_the_text_output_names_the_campaign_and_its_window(loaded: str) -> None:
     assert "congkhai campaign plan 1" in result.output
 
 
+def test_a_consultation_is_confirmed_as_a_consultation(loaded: str) -> None:
+    result = create(loaded, today(), today(), "--kind", "consultation", "--days", "7")
+    assert result.exit_code == 0, result.output
+    assert f"Đã tạo đợt lấy ý kiến #1: {STAFF} người nhận" in result.output
+    assert "đợt công khai" not in result.output
+
+
 def test_a_longer_window_and_day_first_dates(loaded: str) -> None:
     decided, start = today(), deadline(today())
     result = congkhai(

@@ -222,11 +222,11 @@ async def test_info_request_reaches_admin_and_answer_reaches_requester(db_url: s
         for name in ("Trần Thị Bình", ADMIN, "Phạm Thị Dung"):
             await bot.register(name)
         thanks = await _say(bot, "Trần Thị Bình", "/yeucau Xin bản Quy chế chi tiêu nội bộ năm 2025")
-        assert "Đã gửi yêu cầu #1" in thanks.text
+        assert "Đã ghi nhận yêu cầu #1" in thanks.text
         # without text: the next message is the request
         ask = await _say(bot, "Phạm Thị Dung", "/yeucau")
         assert "Yêu cầu cung cấp thông tin" in ask.text
-        assert "Đã gửi yêu cầu #2" in (await _say(bot, "Phạm Thị Dung", "Xin kế hoạch công tác năm 2025")).text
+        assert "Đã ghi nhận yêu cầu #2" in (await _say(bot, "Phạm Thị Dung", "Xin kế hoạch công tác năm 2025")).text
         await bot.send_all()
         notices = [m for m in await bot.bot_messages(ADMIN) if "Yêu cầu cung cấp thông tin" in m.text]
         assert len(notices) == 2

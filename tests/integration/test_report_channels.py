@@ -41,9 +41,9 @@ async def test_report_counts_links_and_confirmations_per_channel(db_url: str) ->
         office = lines[lines.index(next(line for line in lines if "Văn phòng:" in line)) + 1]
         planning = lines[lines.index(next(line for line in lines if "Phòng Kế hoạch:" in line)) + 1]
         total = lines[lines.index(next(line for line in lines if "Toàn cơ quan:" in line)) + 1]
-        assert "Liên kết: Telegram 1, Zalo 2 (cả hai: 1)" in office, report
-        assert "xác nhận mục qua Telegram 0, qua Zalo 1" in office, report
-        assert "Liên kết: Telegram 1, Zalo 0 (cả hai: 0)" in planning, report
-        assert "xác nhận mục qua Telegram 1, qua Zalo 0" in planning, report
-        assert "Liên kết: Telegram 2, Zalo 2 (cả hai: 1)" in total, report
-        assert "xác nhận mục qua Telegram 1, qua Zalo 1" in total, report
+        assert "Đã liên kết: Telegram 1 người, Zalo 2 người (cả hai: 1 người)" in office, report
+        assert "lượt xác nhận mục qua Telegram: 0, qua Zalo: 1" in office, report
+        assert "Đã liên kết: Telegram 1 người, Zalo 0 người (cả hai: 0 người)" in planning, report
+        assert "lượt xác nhận mục qua Telegram: 1, qua Zalo: 0" in planning, report
+        assert "Đã liên kết: Telegram 2 người, Zalo 2 người (cả hai: 1 người)" in total, report
+        assert "lượt xác nhận mục qua Telegram: 1, qua Zalo: 1" in total, report

@@ -88,7 +88,7 @@ def test_reimport_updates_by_phone_and_sync_deactivates(db_url: str, tmp_path: P
     changed = [ROWS[0].replace("Ban Giám đốc", "Văn phòng").replace("0912 345 678", "+84912345678"), ROWS[1]]
     result = congkhai(db_url, "staff", "import", "--sync", str(write(tmp_path, "b.csv", HEADER + "\n".join(changed))))
     assert result.exit_code == 0, result.output
-    assert "0 người mới, 1 người cập nhật, 1 không đổi, 2 ngừng hoạt động" in result.output
+    assert "0 người mới, 1 người được cập nhật, 1 người không đổi, 2 người ngừng hoạt động" in result.output
     rows = snapshot(db_url)
     assert len(rows) == 4
     assert [r[3] for r in rows] == [True, True, False, False]

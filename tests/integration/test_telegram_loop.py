@@ -192,9 +192,9 @@ async def test_full_document_then_attestation_and_report(db_url: str) -> None:
         count = len(await bot.bot_messages(name))
         await bot.sandbox.send_text(bot.users[name].id, "/baocao")
         report = (await bot.wait_bot_messages(name, count + 1))[-1]
-        assert "Văn phòng: 2 người, 2 đã liên kết" in report.text
-        assert "1 xác nhận đủ các mục, 1 xác nhận toàn văn" in report.text
-        assert "Toàn cơ quan: 5 người, 2 đã liên kết" in report.text
+        assert "Văn phòng: 2 người, 2 người đã liên kết" in report.text
+        assert "1 người đã xác nhận đủ các mục, 1 người đã xác nhận toàn văn" in report.text
+        assert "Toàn cơ quan: 5 người, 2 người đã liên kết" in report.text
 
 
 async def test_blocked_user_is_marked_unreachable_and_skipped(db_url: str) -> None:

@@ -147,7 +147,7 @@ def test_a_send_window_must_open_before_it_closes():
 
 def test_the_day_table_is_in_vietnamese():
     plan = plan_drip(sections(14), START, END, CAL)
-    assert table_header() == ("Ngày", "Thứ", "Mục gửi", "Số tin")
+    assert table_header() == ("Ngày", "Thứ", "Mục gửi", "Số tin nhắn")
     rows = plan.rows()
     assert rows[0] == ("23/11/2026", "Thứ Hai", "1–2", "2")
     assert rows[1][:2] == ("25/11/2026", "Thứ Tư")
