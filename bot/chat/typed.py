@@ -58,10 +58,8 @@ async def member(session: AsyncSession, staff: Staff, who: Who, text: str, now: 
             return actions.Ack(last.campaign_id, last.ordinal)
         return actions.Ack(shown.campaign_id, shown.ordinal)
     if kind is Kind.NEXT:
-        campaign_id = shown.campaign_id if shown else await _first_campaign(session, staff)
-        if campaign_id is None:
-            return Reply().say(t("read.no_campaign"))
-        return actions.Next(campaign_id)
+        campaign_id = await _campaign(session, staff, shown)
+        return actions.Next(campaign_id) if campaign_id is not None else Reply().say(t("read.no_campaign"))
     if kind is Kind.TOC:
         reply = await reading.toc(session, staff, shown.campaign_id if shown else None, (command.number or 1) - 1)
         campaign_id = _campaign_of(reply)
@@ -98,7 +96,7 @@ async def member(session: AsyncSession, staff: Staff, who: Who, text: str, now: 
 async def _open(session: AsyncSession, staff: Staff, who: Who, command: Command, shown: Shown | None,
                 now: dt.datetime) -> Reply:
     """"3" after the contents, "mục 3": the third item; "điều 3": the article labelled 3."""
-    campaign_id = shown.campaign_id if shown else await _first_campaign(session, staff)
+    campaign_id = await _campaign(session, staff, shown)
     if campaign_id is None:
         return Reply().say(t("read.no_campaign"))
     ordinal = command.number
@@ -118,7 +116,8 @@ async def _open(session: AsyncSession, staff: Staff, who: Who, command: Command,
 
 async def _comment(session: AsyncSession, staff: Staff, who: Who, command: Command, shown: Shown | None,
                    now: dt.datetime) -> Reply:
-    campaign_id = shown.campaign_id if shown else await _first_campaign(session, staff)
+    """"góp ý …" on what was shown last (the whole document after the contents)."""
+    campaign_id = await _campaign(session, staff, shown)
     if campaign_id is None:
         return Reply().say(t("read.no_campaign"))
     ordinal = shown.ordinal if shown else None
@@ -179,6 +178,9 @@ def _campaign_of(reply: Reply) -> int | None:
     return None
 
 
-async def _first_campaign(session: AsyncSession, staff: Staff) -> int | None:
+async def _campaign(session: AsyncSession, staff: Staff, shown: Shown | None) -> int | None:
+    """The campaign of what was shown last, else the person's newest open one."""
+    if shown is not None:
+        return shown.campaign_id
     campaigns = await reading_service.member_campaigns(session, staff.id)
     return campaigns[0].id if campaigns else None
