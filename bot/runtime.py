@@ -35,7 +35,7 @@ from bot.domain import invite
 from bot.domain.enums import Channel, DeliveryKind
 from bot.domain.messages import Message
 from bot.outbox.worker import DeliveryWorker
-from bot.services import deliveries, reminders
+from bot.services import deliveries, reminders, updates
 from bot.services.clock import Clock, SystemClock
 from bot.settings import Settings
 
@@ -167,6 +167,7 @@ class Runtime:
         async with self.sessions() as session, session.begin():
             report = await deliveries.tick(session, now, self.settings.timezone)
             report.reminders = await reminders.queue_due(session, now, self.settings.timezone, self.reminder_policy)
+            await updates.prune(session, now)
         if report.queued or report.activated or report.reminders:
             self._wake()
         return report

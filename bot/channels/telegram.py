@@ -190,7 +190,8 @@ class TelegramChannel:
             return
         name = message.text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
         args = " ".join(context.args or [])
-        await self._show(who, await self.ctx.chat.handle(events.Command(who, name=name, args=args)))
+        event = events.Command(who, update_key=_key(update), name=name, args=args)
+        await self._show(who, await self.ctx.chat.handle(event))
 
     async def _on_contact(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -198,7 +199,7 @@ class TelegramChannel:
         if who is None or message is None or message.contact is None:
             return
         owner = str(message.contact.user_id) if message.contact.user_id else None
-        event = events.Contact(who, phone=message.contact.phone_number, owner=owner)
+        event = events.Contact(who, update_key=_key(update), phone=message.contact.phone_number, owner=owner)
         await self._show(who, await self.ctx.chat.handle(event))
 
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -208,7 +209,8 @@ class TelegramChannel:
             return
         # the messenger's bold and italics, for an announcement being composed
         markup = markdown_from_html(message.text_html)
-        await self._show(who, await self.ctx.chat.handle(events.Text(who, text=message.text, markup=markup)))
+        event = events.Text(who, update_key=_key(update), text=message.text, markup=markup)
+        await self._show(who, await self.ctx.chat.handle(event))
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         who = self._who(update)
@@ -276,6 +278,11 @@ class TelegramChannel:
         # Never the token: PTB's errors do not carry URLs, and we log only the type and message.
         error = context.error
         log.error("update failed: %s: %s", type(error).__name__, error)
+
+
+def _key(update: Update) -> str:
+    """The update's own id: a redelivered update (a webhook retried) is handled once."""
+    return str(update.update_id)
 
 
 def _seconds(value: Any) -> float:

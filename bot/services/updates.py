@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ProcessedUpdate
@@ -12,6 +13,7 @@ from bot.db.queries import insert_ignoring_duplicates
 from bot.domain.enums import Channel
 
 KEY_LENGTH = 100
+KEEP = dt.timedelta(days=2)  # messengers redeliver within a day (Telegram keeps updates 24 hours)
 
 
 async def first_time(session: AsyncSession, channel: Channel, key: str, now: dt.datetime) -> bool:
@@ -20,3 +22,8 @@ async def first_time(session: AsyncSession, channel: Channel, key: str, now: dt.
         session, ProcessedUpdate, [{"channel": channel, "update_key": key[:KEY_LENGTH], "at": now}]
     )
     return inserted > 0
+
+
+async def prune(session: AsyncSession, now: dt.datetime) -> None:
+    """Forget updates older than any redelivery."""
+    await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < now - KEEP))
