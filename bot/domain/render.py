@@ -33,6 +33,7 @@ from html.parser import HTMLParser
 
 _PUNCTUATION = frozenset(string.punctuation)
 _NEEDS_ESCAPE = re.compile(r"([\\*])")
+_PLAIN_RUN = re.compile(r"[^\\*]+")  # characters that are neither a marker nor an escape
 
 
 class Markup(str):
@@ -97,8 +98,10 @@ def parse_inline(source: str) -> list[Span]:
             index += 2
             continue
         if char != "*":
-            buffer.append(char)
-            index += 1
+            plain = _PLAIN_RUN.match(source, index + 1)
+            stop = plain.end() if plain else index + 1
+            buffer.append(source[index:stop])
+            index = stop
             continue
         end = index
         while end < length and source[end] == "*":

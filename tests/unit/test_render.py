@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.domain.chunking import telegram_messages, utf16_len, zalo_messages
+from bot.domain.chunking import render_rich, telegram_chunks, telegram_messages, utf16_len, zalo_chunks, zalo_messages
 from bot.domain.render import (
     Markup,
     Span,
@@ -155,3 +155,15 @@ def test_a_comment_answer_notice_longer_than_one_telegram_message_is_split() -> 
     for piece in pieces:
         assert utf16_len(assert_telegram_accepts(piece)) <= 4096
     assert "*a **b* c**" in parse_html(pieces[0]).text
+
+
+@given(soups, names, soups)
+@settings(max_examples=200, deadline=None)
+def test_sections_of_any_text_render_to_chunks_both_messengers_take(body: str, heading: str, path: str) -> None:
+    """Section bodies go through the same dialect: every chunk parses and fits, on Telegram and on Zalo."""
+    telegram = telegram_chunks(path.strip(), heading, body, limit=400, last_reserve=40)
+    zalo = zalo_chunks(path.strip(), heading, body, limit=300, last_reserve=40)
+    for chunk in telegram:
+        assert utf16_len(assert_telegram_accepts(chunk)) <= 400
+    assert all(len(chunk) <= 300 for chunk in zalo)
+    assert "".join(render_rich(body).text.split())[:8] in "".join(zalo[0].split())

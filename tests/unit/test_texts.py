@@ -92,3 +92,10 @@ def test_only_what_was_sent_is_called_sent() -> None:
 
 def test_a_consultation_is_named_as_such() -> None:
     assert "đợt lấy ý kiến" in CATALOGUE["cli.campaign.created.consultation"].lower()
+
+
+@pytest.mark.parametrize("key", ["announce.ack_hint", "reminder.last_call"])
+def test_texts_sent_to_both_messengers_ask_for_no_button(key: str) -> None:
+    """Zalo has no buttons: a text every messenger receives asks to confirm, and each messenger says how
+    (Telegram's button, Zalo's “Trả lời: đã nhận”)."""
+    assert "bấm" not in CATALOGUE[key]
