@@ -28,7 +28,8 @@ from telegram.ext import (
 )
 
 from bot.channels.aiohttp_request import AiohttpRequest, JsonCall
-from bot.channels.base import BotContext, Rejected, RetryAfter, Sent, Transient, Unreachable
+from bot.channels.base import BotContext
+from bot.outbox.protocol import Rejected, RetryAfter, Sent, Transient, Unauthorized, Unreachable
 from bot.db.models import Staff
 from bot.domain import chunking
 from bot.domain.enums import Channel, DeliveryKind
@@ -122,6 +123,8 @@ class TelegramChannel:
             )
         except tg_error.Forbidden as error:
             raise Unreachable(error.message) from None
+        except tg_error.InvalidToken as error:
+            raise Unauthorized(error.message) from None
         except tg_error.RetryAfter as error:
             raise RetryAfter(_seconds(error.retry_after)) from None
         except tg_error.BadRequest as error:
@@ -132,6 +135,14 @@ class TelegramChannel:
             raise Transient(type(error).__name__) from None
         self.sent_messages += 1
         return Sent(str(sent["message_id"]))
+
+    async def check(self) -> None:
+        try:
+            await self._call("getMe")
+        except tg_error.InvalidToken as error:
+            raise Unauthorized(error.message) from None
+        except (tg_error.TimedOut, tg_error.NetworkError) as error:
+            raise Transient(type(error).__name__) from None
 
     async def _call(self, method: str, **params: Any) -> Any:
         """One Bot API call through python-telegram-bot's request layer (its transport, its
@@ -277,11 +288,11 @@ class TelegramChannel:
             pass  # too old: the write above already counted
         if reply.edit is not None and query.message is not None:
             await self._edit(query, reply.edit)
+        shown = list(reply.messages)
         if again is not None:
             section, campaign_id = again
-            for message in section_messages(campaign_id, section.path, section.heading, section.body, section.ordinal):
-                await self.send(who.chat_id, message)
-        await self._show(update, Reply(messages=reply.messages))
+            shown[:0] = section_messages(campaign_id, section.path, section.heading, section.body, section.ordinal)
+        await self._show(update, Reply(messages=shown))
         if reply.wake:
             self.ctx.wake()
 
@@ -328,10 +339,7 @@ class TelegramChannel:
         chat = update.effective_chat
         if chat is None:
             return
-        for message in reply.messages:
-            await self._call("sendMessage", chat_id=chat.id, text=to_html(message.text), parse_mode=ParseMode.HTML,
-                             reply_markup=keyboard(message))
-            self.sent_messages += 1
+        await self.ctx.send_reply(Channel.TELEGRAM, str(chat.id), reply.messages)
         if reply.wake:
             self.ctx.wake()
 

@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import BotContext, Rejected, SendError, Sent
+from bot.channels.base import BotContext
+from bot.outbox.protocol import Rejected, SendError, Sent
 from bot.channels.zalo_client import ZaloClient
 from bot.db.models import Delivery, ProcessedUpdate, Staff
 from bot.db.queries import insert_ignoring_duplicates
@@ -227,11 +228,8 @@ class ZaloChannel:
             else:
                 text = nfc(str(message.get("text") or ""))
                 reply, again = await self._text(session, staff, who, text, now)
-        if again is not None:
-            section, _campaign_id = again
-            for piece in section_messages(section.path, section.heading, section.body):
-                await self._send_reply(who.chat_id, piece)
-        await self._show(who.chat_id, reply)
+        shown = section_messages(again[0].path, again[0].heading, again[0].body) if again is not None else []
+        await self._show(who.chat_id, reply, before=shown)
 
     async def _first_time(self, session: AsyncSession, key: str, now: dt.datetime) -> bool:
         inserted = await insert_ignoring_duplicates(
@@ -373,7 +371,7 @@ class ZaloChannel:
 
     # --- answering ------------------------------------------------------------------------------
 
-    async def _show(self, chat_id: str, reply: Reply) -> None:
+    async def _show(self, chat_id: str, reply: Reply, before: list[Message] | None = None) -> None:
         """A reply as Zalo messages: no toasts and no edits here, so they become text too."""
         messages: list[Message] = []
         if reply.edit is not None:
@@ -383,20 +381,17 @@ class ZaloChannel:
         elif reply.toast and not reply.messages and not reply.wake:
             messages.append(Message(reply.toast))
         messages.extend(reply.messages)
+        pieces = list(before or [])
         for message in messages:
-            for piece in plain_messages(Message(_zalo_wording(message.text), message.buttons)):
-                await self._send_reply(chat_id, piece)
+            pieces.extend(plain_messages(Message(_zalo_wording(message.text), message.buttons)))
+        await self.ctx.send_reply(Channel.ZALO, chat_id, pieces)
         if reply.wake:
             self.ctx.wake()
 
-    async def _send_reply(self, chat_id: str, message: Message) -> None:
-        try:
-            await self.send(chat_id, message)
-        except SendError as error:
-            # The person's state is committed; the answer is lost, and they can ask again.
-            log.warning("zalo reply not sent: %s", error)
-
     # --- polling (development: getUpdates, one update per call) ---------------------------------
+
+    async def check(self) -> None:
+        await self.client.get_me()
 
     def start_polling(self) -> None:
         if self._poller is None:
@@ -404,6 +399,16 @@ class ZaloChannel:
 
     async def _poll(self) -> None:
         backoff = 1.0
+        while True:  # getUpdates hears nothing while a webhook is set: remove a stale one first
+            try:
+                await self.client.delete_webhook()
+                break
+            except asyncio.CancelledError:
+                raise
+            except SendError as error:
+                log.warning("zalo deleteWebhook failed: %s", error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, POLL_BACKOFF_MAX)
         while True:
             try:
                 update = await self.client.get_updates(timeout=POLL_TIMEOUT)
