@@ -72,17 +72,16 @@ def new_runtime(url: str, base: str, *, send_rate: float, scheduler: bool = Fals
     )
 
 
-async def wait_for(client: SandboxClient, want: Callable[[dict[str, list[dict[str, Any]]]], bool], timeout: float,
-                   seen: Callable[[dict[str, list[dict[str, Any]]], float], None] | None = None) -> float:
-    """Poll the sandbox's chats every 50 ms until ``want``; returns the seconds it took."""
-    began = time.perf_counter()
+async def wait_for(client: SandboxClient, want: Callable[[dict[str, Any]], bool], timeout: float,
+                   seen: Callable[[dict[str, Any], float], None], began: float) -> float:
+    """Poll the sandbox's counters (messages per chat, cheap to read) every 100 ms until ``want``;
+    ``seen`` is told the seconds since ``began``."""
     while time.perf_counter() - began < timeout:
-        chats = await client._call("GET", "/chats")
-        if seen is not None:
-            seen(chats, time.perf_counter() - began)
-        if want(chats):
+        stats = await client.get_stats()
+        seen(stats, time.perf_counter() - began)
+        if want(stats):
             break
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
     return time.perf_counter() - began
 
 
@@ -117,15 +116,26 @@ async def bench_start(client: SandboxClient, folder: str, people: int, send_rate
         before = await client.get_stats()
         answered: dict[str, float] = {}
 
-        def seen(chats: dict[str, list[dict[str, Any]]], at: float) -> None:
-            for chat, texts in bot_texts(chats).items():
-                if texts and chat not in answered:
+        def seen(stats: dict[str, Any], at: float) -> None:
+            for chat, count in stats["per_chat"].items():
+                if count and chat not in answered:
                     answered[chat] = at
 
+        queued: list[float] = []  # when each reply was handed to the outbox
+        reply = runtime.worker.reply
+
+        async def timed_reply(*args: Any) -> None:
+            queued.append(time.perf_counter() - began)
+            await reply(*args)
+
+        runtime.worker.reply = timed_reply  # type: ignore[method-assign]
+        cpu = time.process_time()
         began = time.perf_counter()
         await asyncio.gather(*(client.send_text(u["id"], f"/start {code}") for u, code in zip(users, codes.values(), strict=True)))
         sent_in = time.perf_counter() - began
-        await wait_for(client, lambda chats: len(answered) >= people, 60, seen)
+        await wait_for(client, lambda stats: len(answered) >= people, 60, seen, began)
+        sent_by_then = (await client.get_stats())["messages_sent"] - before["messages_sent"]
+        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
         await asyncio.sleep(1.0)  # what else goes out right after (sections due to the newcomers)
         stats = await client.get_stats()
         async with runtime.sessions() as session:
@@ -140,6 +150,10 @@ async def bench_start(client: SandboxClient, folder: str, people: int, send_rate
             "answer_seconds_p50": round(times[len(times) // 2], 2) if times else None,
             "answer_seconds_p95": round(times[int(len(times) * 0.95) - 1], 2) if times else None,
             "answer_seconds_max": round(times[-1], 2) if times else None,
+            "messages_sent_until_the_last_answer": sent_by_then,
+            "last_reply_queued_seconds": round(max(queued), 2) if queued else None,
+            "bot_cpu_share_of_wall": round(cpu / wall, 2),  # this process: the bot and the bench's polling
+            "budget_grants_by_then": runtime.worker.budgets[Channel.TELEGRAM].granted,
             "all_answered_within_12s": len(answered) == people and times[-1] <= 12.0,
             "answers_429": stats["too_many_requests"] - before["too_many_requests"],
             "replies_retried_after_429": runtime.worker.stats.replies_rate_limited,
@@ -213,7 +227,8 @@ async def bench_outbox(client: SandboxClient, folder: str, people: int, send_rat
             await asyncio.sleep(0.05)
         wall = time.perf_counter() - began
         result = await judge(client, chat_ids, wall, f"outbox (SEND_RATE={send_rate:g})")
-        result["limiter"] = "aiolimiter AsyncLimiter, burst 3, plus 1 msg/s per chat"
+        burst = runtime.worker.budgets[Channel.TELEGRAM].burst
+        result["limiter"] = f"aiolimiter AsyncLimiter, {send_rate:g}/s in bursts of {burst:g}, plus 1 msg/s per chat"
         return result
     finally:
         await runtime.stop()

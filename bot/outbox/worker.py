@@ -78,7 +78,7 @@ class Outbox:
         self.stats = WorkerStats()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._replies: dict[tuple[Channel, str], deque[Message]] = {}
+        self._replies: dict[tuple[Channel, str], deque[tuple[Message, int]]] = {}  # (message, place in its reply)
         self._reply_tasks: dict[tuple[Channel, str], asyncio.Task[None]] = {}
         self._probes: dict[Channel, asyncio.Task[None]] = {}
         self.probe_seconds = PROBE_SECONDS
@@ -98,7 +98,7 @@ class Outbox:
         if not messages:
             return
         key = (channel, chat_id)
-        self._replies.setdefault(key, deque()).extend(messages)
+        self._replies.setdefault(key, deque()).extend((message, rank) for rank, message in enumerate(messages))
         task = self._reply_tasks.get(key)
         if task is None or task.done():
             task = asyncio.create_task(self._send_replies(key), name="outbox-reply")
@@ -118,9 +118,10 @@ class Outbox:
         attempts = 0
         try:
             while queue:
-                await budget.acquire(chat_id, Priority.REPLY)
+                message, rank = queue[0]
+                await budget.acquire(chat_id, Priority.REPLY, rank)
                 try:
-                    await adapter.send(chat_id, queue[0])
+                    await adapter.send(chat_id, message)
                 except RetryAfter as error:
                     self.stats.replies_rate_limited += 1
                     budget.retry_after(chat_id, error.seconds)

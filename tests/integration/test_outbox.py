@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from bot.db.models import ChannelIdentity, Delivery, Staff
 from bot.domain.enums import Channel, DeliveryKind, DeliveryStatus
-from bot.outbox.budget import Priority, SendBudget
 from bot.runtime import Runtime, RuntimeOptions, TokensRefused
 from bot.sandbox import Sandbox, VirtualUser
 from bot.services import deliveries
@@ -257,17 +256,22 @@ async def test_zalo_polling_removes_a_stale_webhook_first(db_url: str) -> None:
             await runtime.stop()
 
 
-async def test_the_budget_lets_a_reply_through_before_waiting_deliveries() -> None:
-    budget = SendBudget(10, burst=1, chat_rate=0)
-    order: list[str] = []
+async def test_telegram_polling_removes_a_stale_webhook_first(db_url: str) -> None:
+    from telegram import Bot
 
-    async def take(name: str, priority: Priority) -> None:
-        await budget.acquire(name, priority)
-        order.append(name)
-
-    deliveries_ = [asyncio.create_task(take(f"d{i}", Priority.DELIVERY)) for i in range(5)]
-    await asyncio.sleep(0.15)  # one or two deliveries went
-    await take("reply", Priority.REPLY)
-    await asyncio.gather(*deliveries_)
-    await budget.close()
-    assert order.index("reply") <= 3 and len(order) == 6
+    async with Sandbox() as sandbox:
+        async with Bot(sandbox.token, base_url=sandbox.telegram_base_url()) as bot:
+            await bot.set_webhook("https://example.invalid/webhook/telegram")
+        runtime = Runtime(
+            load_settings(database_url=db_url, telegram_token=None, zalo_token=None, chat_send_rate=0),
+            telegram_token=sandbox.token, telegram_base_url=sandbox.telegram_base_url(),
+            options=RuntimeOptions(run_worker=False, run_scheduler=False, migrate=False, set_commands=False),
+        )
+        await runtime.start()
+        try:
+            user = await sandbox.create_user(first_name="Lan")
+            await sandbox.send_text(user.id, "xin chào")
+            await sandbox.wait_for_messages(user.id, 1, timeout=10)
+            assert sandbox.telegram.webhook is None
+        finally:
+            await runtime.stop()
