@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Campaign, CampaignMember, ChannelIdentity, Delivery, Document, Staff
@@ -294,7 +294,7 @@ async def claim_due(session: AsyncSession, now: dt.datetime, limit: int, channel
             )
         ).all()
     )
-    chosen: list[int] = []
+    chosen: list[tuple[int, int]] = []  # (delivery, staff)
     people: set[int] = set()
     for delivery_id, staff_id, claimed_until in (await session.execute(query)).all():
         if staff_id in people:
@@ -304,14 +304,55 @@ async def claim_due(session: AsyncSession, now: dt.datetime, limit: int, channel
             continue  # their half-sent message goes first
         if claimed_until is not None and claimed_until > now:
             continue  # in flight, or waiting for its retry: the person's later rows wait too
-        chosen.append(delivery_id)
+        chosen.append((delivery_id, staff_id))
         if len(chosen) >= limit:
             break
+    if chosen and is_postgres(session):
+        chosen = await _first_in_line(session, chosen, now)
     if chosen:
+        chosen_ids = [delivery_id for delivery_id, _ in chosen]
         await session.execute(
-            update(Delivery).where(Delivery.id.in_(chosen)).values(claimed_until=now + LEASE)
+            update(Delivery).where(Delivery.id.in_(chosen_ids)).values(claimed_until=now + LEASE)
         )
-    return chosen
+        return chosen_ids
+    return []
+
+
+CLAIM_LOCKS = 0x636B  # the advisory-lock namespace of "one claimer per person at a time"
+
+
+async def _first_in_line(session: AsyncSession, chosen: list[tuple[int, int]], now: dt.datetime) -> list[tuple[int, int]]:
+    """Several processes claiming at once (PostgreSQL): SKIP LOCKED hides a row another
+    process is claiming, so a person's second row could look like their first. Each person
+    is claimed under an advisory lock held to the end of the transaction, and checked again
+    against what is committed now: a person with an earlier pending row is left alone."""
+    granted = set(
+        (
+            await session.execute(
+                text(
+                    "SELECT person FROM unnest(CAST(:people AS integer[])) AS person "
+                    "WHERE pg_try_advisory_xact_lock(:space, person)"
+                ),
+                {"people": [staff_id for _, staff_id in chosen], "space": CLAIM_LOCKS},
+            )
+        ).scalars()
+    )
+    locked = [(delivery_id, staff_id) for delivery_id, staff_id in chosen if staff_id in granted]
+    if not locked:
+        return []
+    first: dict[int, tuple[dt.datetime, int]] = {}
+    for staff_id, due_at, delivery_id in (
+        await session.execute(
+            select(Delivery.staff_id, Delivery.due_at, Delivery.id).where(
+                Delivery.staff_id.in_([staff_id for _, staff_id in locked]),
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.due_at <= now,
+            )
+        )
+    ).all():
+        if staff_id not in first or (due_at, delivery_id) < first[staff_id]:
+            first[staff_id] = (due_at, delivery_id)
+    return [(delivery_id, staff_id) for delivery_id, staff_id in locked if first.get(staff_id, (None, delivery_id))[1] == delivery_id]
 
 
 async def release_held(session: AsyncSession, now: dt.datetime) -> int:

@@ -275,3 +275,33 @@ async def test_telegram_polling_removes_a_stale_webhook_first(db_url: str) -> No
             assert sandbox.telegram.webhook is None
         finally:
             await runtime.stop()
+
+
+async def test_two_processes_claiming_at_once_never_take_a_persons_second_row(db_url: str) -> None:
+    import pytest
+
+    from bot.db.engine import create_engine, is_sqlite, session_factory
+
+    if is_sqlite(db_url):
+        pytest.skip("SQLite has one writer at a time: claims cannot overlap")
+    engine = create_engine(db_url)
+    sessions = session_factory(engine)
+    now = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
+    try:
+        async with sessions() as session, session.begin():
+            people = [Staff(full_name=n, roles="staff", active=True, created_at=now, updated_at=now) for n in ("Lan", "Minh")]
+            session.add_all(people)
+            await session.flush()
+            lan, minh = (p.id for p in people)
+            for number in range(1, 6):
+                await deliveries.queue_message(session, source=f"notice:{number}", kind=DeliveryKind.NOTICE,
+                                               staff_ids=[lan, minh], payload={"text": f"Điều {number}"},
+                                               due_at=now, now=now)
+        async with sessions() as first, first.begin():
+            # one row; the rows it looked at (Điều 1 to 4) stay locked until it commits
+            taken = await deliveries.claim_due(first, now, 1)
+            async with sessions() as second, second.begin():
+                also = await deliveries.claim_due(second, now, 10)  # sees only Điều 5: nobody's first
+        assert len(taken) == 1 and also == []
+    finally:
+        await engine.dispose()
