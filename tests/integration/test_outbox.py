@@ -305,3 +305,22 @@ async def test_two_processes_claiming_at_once_never_take_a_persons_second_row(db
         assert len(taken) == 1 and also == []
     finally:
         await engine.dispose()
+
+
+async def test_after_a_crash_mid_send_the_persons_rows_wait_for_the_first_one(sessions: Any) -> None:
+    """A process claimed a person's first row and died before recording it: until its lease ends,
+    nothing of that person is claimed (their second row does not overtake), then the first comes back."""
+    now = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
+    async with sessions() as session, session.begin():
+        person = Staff(full_name="Lan", roles="staff", active=True, created_at=now, updated_at=now)
+        session.add(person)
+        await session.flush()
+        for number in (1, 2):
+            await deliveries.queue_message(session, source=f"notice:{number}", kind=DeliveryKind.NOTICE,
+                                           staff_ids=[person.id], payload={"text": f"Điều {number}"}, due_at=now, now=now)
+    async with sessions() as session, session.begin():
+        [first] = await deliveries.claim_due(session, now, 10)  # then the process dies
+    async with sessions() as session, session.begin():
+        assert await deliveries.claim_due(session, now + dt.timedelta(seconds=30), 10) == []
+    async with sessions() as session, session.begin():
+        assert await deliveries.claim_due(session, now + deliveries.LEASE + dt.timedelta(seconds=1), 10) == [first]
