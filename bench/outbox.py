@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import itertools
 import json
 import socket
 import subprocess
@@ -179,7 +180,7 @@ async def judge(client: SandboxClient, chat_ids: list[int], wall: float, name: s
         duplicates += len(texts) - len(set(texts))
         missing += len(set(expected) - set(texts))
         firsts = list(dict.fromkeys(texts))
-        out_of_order += sum(1 for a, b in zip(firsts, firsts[1:], strict=False) if expected.index(a) > expected.index(b))
+        out_of_order += sum(1 for a, b in itertools.pairwise(firsts) if expected.index(a) > expected.index(b))
     stats = await client.get_stats()
     total = len(chat_ids) * ROUNDS
     delivered = sum(len(chats.get(str(c), [])) for c in chat_ids)
@@ -276,7 +277,7 @@ async def main(args: argparse.Namespace) -> None:
     port = free_port()
     command = [sys.executable, "-m", "bot.sandbox", "--port", str(port), "--latency-ms", str(args.latency_ms),
                "--overall-rate", "30", "--per-chat-rate", "1"]
-    sandbox = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sandbox = await asyncio.create_subprocess_exec(*command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     report: dict[str, Any] = {"command": " ".join(sys.argv), "sandbox": " ".join(command[1:])}
     try:
         async with SandboxClient(f"http://127.0.0.1:{port}") as client:
@@ -297,7 +298,7 @@ async def main(args: argparse.Namespace) -> None:
                         report["broadcast"].append(await bench_sequential(client, args.people))
     finally:
         sandbox.terminate()
-        sandbox.wait(timeout=10)
+        await asyncio.wait_for(sandbox.wait(), 10)
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

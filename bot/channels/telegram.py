@@ -29,13 +29,13 @@ from telegram.ext import (
 
 from bot.channels.aiohttp_request import AiohttpRequest, JsonCall
 from bot.channels.base import BotContext
-from bot.outbox.protocol import Rejected, RetryAfter, Sent, Transient, Unauthorized, Unreachable
 from bot.db.models import Staff
 from bot.domain import chunking
 from bot.domain.enums import Channel, DeliveryKind
 from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.render import to_html
 from bot.domain.texts import t
+from bot.outbox.protocol import Rejected, RetryAfter, Sent, Transient, Unauthorized, Unreachable
 from bot.services import feedback_flows, flows, registration
 from bot.services import announcing
 from bot.services.deliveries import Job

@@ -23,7 +23,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import BotContext
-from bot.outbox.protocol import Rejected, SendError, Sent
 from bot.channels.zalo_client import ZaloClient
 from bot.db.models import Delivery, ProcessedUpdate, Staff
 from bot.db.queries import insert_ignoring_duplicates
@@ -34,6 +33,7 @@ from bot.domain.limits import ZALO_LAST_RESERVE, ZALO_TEXT_LIMIT
 from bot.domain.render import to_plain
 from bot.domain.text import nfc
 from bot.domain.texts import t
+from bot.outbox.protocol import Rejected, SendError, Sent
 from bot.services import announcing, conversation, flows, reading, registration
 from bot.services.deliveries import Job
 from bot.services.documents import SectionView

@@ -17,14 +17,21 @@ import asyncio
 import datetime as dt
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.enums import Channel
 from bot.outbox.budget import Priority, SendBudget, Stopped
-from bot.outbox.protocol import ChannelAdapter, Rejected, RetryAfter, Transient, Unauthorized, Unreachable
+from bot.outbox.protocol import (
+    ChannelAdapter,
+    Rejected,
+    RetryAfter,
+    Transient,
+    Unauthorized,
+    Unreachable,
+)
 from bot.services import deliveries
 from bot.services.clock import Clock
 from bot.services.messages import Message
@@ -201,7 +208,7 @@ class Outbox:
         if self._stopping.is_set():
             return
         waits: set[asyncio.Future[object]] = {asyncio.ensure_future(self._wake.wait()), *rounds}
-        done, _ = await asyncio.wait(waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
         for future in waits:
             if future not in rounds:
                 future.cancel()
@@ -370,6 +377,3 @@ class Outbox:
                 self.stats.retried += 1
             else:
                 self.stats.rate_limited += 1
-
-
-ReplySender = Callable[[Channel, str, Sequence[Message]], Awaitable[None]]

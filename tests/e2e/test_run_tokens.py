@@ -61,10 +61,10 @@ def test_run_names_each_refused_token_in_one_line_and_exits(tmp_path: Path, sand
     )
     assert done.returncode == 1
     lines = [line for line in done.stderr.splitlines() if line.strip() and " INFO " not in line]
-    assert lines == [
+    assert lines == [(
         "Telegram và Zalo không nhận mã bot (token): kiểm tra lại CONGKHAI_TELEGRAM_TOKEN và "
         "CONGKHAI_ZALO_TOKEN rồi chạy lại."
-    ], done.stderr
+    )], done.stderr
     assert "revoked-token" not in done.stderr + done.stdout and "wrong-zalo" not in done.stderr + done.stdout
 
 

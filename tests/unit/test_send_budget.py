@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -27,7 +28,7 @@ async def test_messages_due_to_one_chat_at_once_are_spaced_in_order() -> None:
     budget = SendBudget(1000, chat_rate=10, chat_burst=1)
     granted = await times_of(budget, ["a", "a", "a", "b"])
     a_times = [t for chat, t in granted if chat == "a"]
-    assert [t2 - t1 >= 0.09 for t1, t2 in zip(a_times, a_times[1:])] == [True, True]
+    assert [t2 - t1 >= 0.09 for t1, t2 in itertools.pairwise(a_times)] == [True, True]
     assert next(t for chat, t in granted if chat == "b") < 0.05  # another chat does not wait for them
 
 
@@ -51,7 +52,8 @@ async def test_a_429_on_one_chat_pauses_that_chat_only() -> None:
     budget = SendBudget(1000, chat_rate=0)
     budget.retry_after("a", 0.5)
     granted = dict(await times_of(budget, ["a", "b"]))
-    assert granted["b"] < 0.1 <= 0.45 <= granted["a"]
+    assert granted["b"] < 0.1
+    assert granted["a"] >= 0.45
 
 
 async def test_429s_on_several_chats_at_once_pause_everything() -> None:
