@@ -693,7 +693,7 @@ def run_bot(ctx: click.Context, webhook: bool, sandbox_port: int) -> None:
     from bot.serve import serve
 
     settings = settings_of(ctx)
-    if webhook and not (settings.webhook_url and settings.webhook_secret and settings.telegram_token):
+    if webhook and not (settings.webhook_url and settings.webhook_secret and settings.has_messenger_token):
         raise ClerkError(t("cli.run.webhook_needs"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "aiohttp.access", "apscheduler", "telegram.ext.Updater", "alembic"):

@@ -12,7 +12,7 @@ import asyncio
 import gc
 import hashlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +22,7 @@ import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.channels.base import BotContext, ChannelAdapter
+from bot.channels.base import BotContext
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_client import ZaloClient
@@ -34,7 +34,8 @@ from bot.db.migrate import upgrade
 from bot.domain import invite
 from bot.domain.enums import Channel, DeliveryKind
 from bot.domain.messages import Message
-from bot.outbox.worker import DeliveryWorker
+from bot.outbox.protocol import ChannelAdapter, SendError, Unauthorized
+from bot.outbox.worker import Outbox
 from bot.services import deliveries, reminders, updates
 from bot.services.clock import Clock, SystemClock
 from bot.settings import Settings
@@ -71,6 +72,15 @@ class RuntimeOptions:
     run_scheduler: bool = True  # False: the caller ticks itself
     set_commands: bool = True
     migrate: bool = True
+    check_tokens: bool = False  # getMe on every messenger before starting (``congkhai run``)
+
+
+class TokensRefused(SendError):
+    """One or more messengers refused the bot's token at start."""
+
+    def __init__(self, channels: list[Channel]) -> None:
+        super().__init__(", ".join(c.value for c in channels))
+        self.channels = channels
 
 
 class Runtime:
@@ -100,7 +110,7 @@ class Runtime:
         self.channels: dict[Channel, ChannelAdapter] = {}
         self.telegram: TelegramChannel | None = None
         self.zalo: ZaloChannel | None = None
-        self.worker: DeliveryWorker | None = None
+        self.worker: Outbox | None = None  # the outbox: deliveries and replies
         self.chat: Chat | None = None
         self.cache = Cache()  # what this process keeps in memory about the database (bot/db/cache.py)
         self.scheduler: AsyncIOScheduler | None = None
@@ -117,15 +127,19 @@ class Runtime:
         self.sessions = session_factory(self.engine, self.cache, self._secret())
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
         self.chat = Chat(self.sessions, self.clock, self.settings.timezone, self._wake)
-        ctx = BotContext(self.chat, self._wake)
+        ctx = BotContext(self.chat, self._wake, self._reply)
         if self._telegram_token:
             self.telegram = TelegramChannel(self._telegram_token, self._telegram_base_url, ctx, self.http)
             self.channels[Channel.TELEGRAM] = self.telegram
         if self._zalo_token:
             self.zalo = ZaloChannel(ZaloClient(self._zalo_token, self._zalo_base_url, self.http), ctx)
             self.channels[Channel.ZALO] = self.zalo
-        self.worker = DeliveryWorker(self.sessions, self.clock, self.channels, rate=self.settings.send_rate,
-                                     compose=self._compose)
+        self.worker = Outbox(
+            self.sessions, self.clock, self.channels, rate=self.settings.send_rate,
+            chat_rate=self.settings.chat_send_rate, chat_burst=self.settings.chat_send_burst, compose=self._compose,
+        )
+        if self.options.check_tokens:
+            await self.check_tokens()
         if self.telegram is not None:
             app = self.telegram.application
             await app.initialize()
@@ -156,9 +170,25 @@ class Runtime:
         return notices.compose(kind, payload, self.settings.timezone, campaign_id=campaign_id, title=title,
                                sections=sections)
 
+    async def check_tokens(self) -> None:
+        """Ask every configured messenger who the bot is (getMe); raise :class:`TokensRefused`
+        naming every messenger that refused its token."""
+        refused: list[Channel] = []
+        for channel, adapter in self.channels.items():
+            try:
+                await adapter.check()
+            except Unauthorized:
+                refused.append(channel)
+        if refused:
+            raise TokensRefused(refused)
+
     def _wake(self) -> None:
         if self.worker is not None:
             self.worker.wake()
+
+    async def _reply(self, channel: Channel, chat_id: str, messages: Sequence[Message]) -> None:
+        assert self.worker is not None
+        await self.worker.reply(channel, chat_id, messages)
 
     async def tick(self) -> deliveries.TickReport:
         """Everything the clock makes due, then a nudge to the worker."""
@@ -189,6 +219,8 @@ class Runtime:
             self.worker.stop()
         if self._worker_task is not None:
             await self._worker_task
+        if self.worker is not None:
+            await self.worker.close()
         if self.http is not None:
             await self.http.close()
         if self.engine is not None:

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from aiohttp import web
 from telegram.error import InvalidToken, NetworkError
 
-from bot.channels.base import SendError
-
+from bot.domain.enums import Channel
 from bot.domain.texts import t
-from bot.runtime import Runtime, RuntimeOptions, seed_embedded
+from bot.outbox.protocol import SendError
+from bot.runtime import Runtime, RuntimeOptions, TokensRefused, seed_embedded
 from bot.sandbox import Sandbox
 from bot.settings import Settings
 from bot.web.app import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, build_app
@@ -26,6 +26,16 @@ from bot.web.app import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, build_app
 
 class StartError(Exception):
     """The bot could not start; ``str(error)`` is the Vietnamese reason."""
+
+
+MESSENGERS = {Channel.TELEGRAM: ("Telegram", "CONGKHAI_TELEGRAM_TOKEN"), Channel.ZALO: ("Zalo", "CONGKHAI_ZALO_TOKEN")}
+
+
+def refused(channels: list[Channel]) -> str:
+    """One line naming each messenger that refused its token, and the setting to fix."""
+    names = [MESSENGERS[c][0] for c in channels]
+    variables = [MESSENGERS[c][1] for c in channels]
+    return t("run.token_refused", names=" và ".join(names), variables=" và ".join(variables))
 
 
 async def serve(settings: Settings, *, webhook: bool, sandbox_port: int, say: Callable[[str], None]) -> None:
@@ -40,9 +50,15 @@ async def serve(settings: Settings, *, webhook: bool, sandbox_port: int, say: Ca
         sandbox = Sandbox()
         await sandbox.start(port=sandbox_port)
         token, base_url = sandbox.token, sandbox.telegram_base_url()
-    runtime = Runtime(settings, telegram_token=token, telegram_base_url=base_url, options=RuntimeOptions(polling=not webhook))
+    runtime = Runtime(settings, telegram_token=token, telegram_base_url=base_url,
+                      options=RuntimeOptions(polling=not webhook, check_tokens=True))
     try:
         await runtime.start()
+    except TokensRefused as error:
+        await runtime.stop()
+        if sandbox is not None:
+            await sandbox.stop()
+        raise StartError(refused(error.channels)) from None
     except (InvalidToken, NetworkError, SendError) as error:
         # A wrong token or no way to reach the messenger: say so, never a traceback.
         await runtime.stop()

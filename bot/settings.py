@@ -38,6 +38,10 @@ class Settings(BaseSettings):
         default=None, description="Telegram @username, for deep links; read from getMe when unset"
     )
     send_rate: float = Field(default=25.0, gt=0, description="messages per second, all chats")
+    chat_send_rate: float = Field(
+        default=1.0, ge=0, description="messages per second to one chat (Telegram: 1); 0 switches the spacing off"
+    )
+    chat_send_burst: float = Field(default=1.0, ge=1, description="messages one chat may get at once")
     reminder_time: dt.time = Field(default=dt.time(14, 0), description="local time of the daily reminder")
     last_call_days: int = Field(default=2, ge=1, le=10, description="working days of last call before the end")
 

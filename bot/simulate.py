@@ -179,7 +179,7 @@ class Simulation:
                 telegram = self.channel in ("telegram", "mixed")
                 zalo = self.channel in ("zalo", "mixed")
                 runtime = Runtime(
-                    load_settings(database_url=url, send_rate=5000.0, telegram_token=None, zalo_token=None),
+                    load_settings(database_url=url, send_rate=5000.0, chat_send_rate=0, telegram_token=None, zalo_token=None),
                     clock=self.clock,
                     telegram_token=where["telegram_token"] if telegram else None,
                     telegram_base_url=where["telegram_base_url"] if telegram else None,

@@ -28,14 +28,7 @@ from telegram.ext import (
 )
 
 from bot.channels.aiohttp_request import AiohttpRequest, JsonCall
-from bot.channels.base import (
-    BotContext,
-    Rejected,
-    RetryAfter,
-    Sent,
-    Transient,
-    Unreachable,
-)
+from bot.channels.base import BotContext
 from bot.chat import events
 from bot.chat.core import COMMANDS
 from bot.chat.reply import Reply, Who
@@ -45,6 +38,7 @@ from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.messages import Keyboard, Message, section_buttons
 from bot.domain.render import markdown_from_html, to_html
 from bot.domain.texts import t
+from bot.outbox.protocol import Rejected, RetryAfter, Sent, Transient, Unauthorized, Unreachable
 
 if TYPE_CHECKING:
     from bot.services.deliveries import Job
@@ -141,6 +135,8 @@ class TelegramChannel:
             )
         except tg_error.Forbidden as error:
             raise Unreachable(error.message) from None
+        except tg_error.InvalidToken as error:
+            raise Unauthorized(error.message) from None
         except tg_error.RetryAfter as error:
             raise RetryAfter(_seconds(error.retry_after)) from None
         except tg_error.BadRequest as error:
@@ -151,6 +147,14 @@ class TelegramChannel:
             raise Transient(type(error).__name__) from None
         self.sent_messages += 1
         return Sent(str(sent["message_id"]))
+
+    async def check(self) -> None:
+        try:
+            await self._call("getMe")
+        except tg_error.InvalidToken as error:
+            raise Unauthorized(error.message) from None
+        except (tg_error.TimedOut, tg_error.NetworkError) as error:
+            raise Transient(type(error).__name__) from None
 
     async def _call(self, method: str, **params: Any) -> Any:
         """One Bot API call through python-telegram-bot's request layer (its transport, its
@@ -244,7 +248,7 @@ class TelegramChannel:
             pass  # too old: the write above already counted
         if reply.edit is not None and query.message is not None:
             await self._edit(query, reply.edit)
-        await self._show(who, reply, toast_shown=True)
+        await self._show(who, reply)
 
     async def _edit(self, query: Any, edit: Message) -> None:
         """Stamp the pressed message: its own text plus the new line, new buttons."""
@@ -260,7 +264,7 @@ class TelegramChannel:
             if "not modified" not in error.message.lower():
                 log.warning("could not edit a confirmed message: %s", error.message)
 
-    async def _show(self, who: Who, reply: Reply, *, toast_shown: bool = False) -> None:
+    async def _show(self, who: Who, reply: Reply) -> None:
         """A reply as messages: a section shown again first, then the texts."""
         messages: list[Message] = []
         if reply.section is not None:
@@ -269,8 +273,7 @@ class TelegramChannel:
             messages.extend(section_messages(shown.campaign_id, s.path, s.heading, s.body, s.ordinal,
                                              document=shown.document))
         messages.extend(piece for message in reply.messages for piece in chat_messages(message))
-        for message in messages:
-            await self.send(who.chat_id, message)
+        await self.ctx.send_reply(Channel.TELEGRAM, who.chat_id, messages)
         if reply.wake:
             self.ctx.wake()
 

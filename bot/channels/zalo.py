@@ -16,7 +16,7 @@ import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.base import BotContext, Rejected, SendError, Sent
+from bot.channels.base import BotContext
 from bot.channels.zalo_client import ZaloClient
 from bot.chat import events
 from bot.chat.reply import Reply, Who
@@ -27,6 +27,7 @@ from bot.domain.limits import ZALO_LAST_RESERVE, ZALO_TEXT_LIMIT
 from bot.domain.messages import Button, Keyboard, Message
 from bot.domain.text import nfc
 from bot.domain.texts import t
+from bot.outbox.protocol import Rejected, SendError, Sent
 
 if TYPE_CHECKING:
     from bot.services.deliveries import Job
@@ -188,20 +189,17 @@ class ZaloChannel:
         elif reply.toast and not reply.messages and not reply.wake and reply.section is None:
             messages.append(Message(reply.toast))
         messages.extend(reply.messages)
+        pieces: list[Message] = []
         for message in messages:
-            for piece in [message] if message.rendered else plain_messages(message):
-                await self._send_reply(chat_id, piece)
+            pieces.extend([message] if message.rendered else plain_messages(message))
+        await self.ctx.send_reply(Channel.ZALO, chat_id, pieces)
         if reply.wake:
             self.ctx.wake()
 
-    async def _send_reply(self, chat_id: str, message: Message) -> None:
-        try:
-            await self.send(chat_id, message)
-        except SendError as error:
-            # The person's state is committed; the answer is lost, and they can ask again.
-            log.warning("zalo reply not sent: %s", error)
-
     # --- polling (development: getUpdates, one update per call) ---------------------------------
+
+    async def check(self) -> None:
+        await self.client.get_me()
 
     def start_polling(self) -> None:
         if self._poller is None:
@@ -209,6 +207,16 @@ class ZaloChannel:
 
     async def _poll(self) -> None:
         backoff = 1.0
+        while True:  # getUpdates hears nothing while a webhook is set: remove a stale one first
+            try:
+                await self.client.delete_webhook()
+                break
+            except asyncio.CancelledError:
+                raise
+            except SendError as error:
+                log.warning("zalo deleteWebhook failed: %s", error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, POLL_BACKOFF_MAX)
         while True:
             try:
                 update = await self.client.get_updates(timeout=POLL_TIMEOUT)

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.channels.base import Rejected, RetryAfter, SendError, Transient, Unreachable
+from bot.outbox.protocol import Rejected, RetryAfter, SendError, Transient, Unauthorized, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,8 @@ def _error(method: str, code: int, description: str, retry_header: str | None) -
         return _NoUpdate(what)
     if code == 429:
         return RetryAfter(_seconds(retry_header))
+    if code == 401:
+        return Unauthorized(what)
     if code in (403, 404):
         return Unreachable(what)
     if code == NO_UPDATE or code >= 500:

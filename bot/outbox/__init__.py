@@ -1,1 +1,2 @@
-"""The outbox: the delivery worker and the send budget every outgoing message goes through."""
+"""The outbox: every message the bot sends, a reply or a queued delivery, leaves through here,
+inside one send budget per messenger (DESIGN.md §2)."""

@@ -1,12 +1,14 @@
-"""The delivery worker: claims due rows, sends them through the right channel,
-records the outcome. Separate from update handling: a handler only queues rows
-and nudges the worker, it never waits on a broadcast.
+"""The outbox: the delivery worker and the replies, inside one send budget per messenger.
 
-Limits: a global rate (default 25 messages a second, under Telegram's ~30), at
-most one message a second per chat (by the rows' due times, so it holds across
-processes and on a fake clock), ``retry_after`` honoured for the whole channel,
-timeouts and 5xx retried with backoff a bounded number of times, 403 marks the
-identity unreachable.
+Queued deliveries (database rows) are claimed in batches, one row per person at a time and
+in each person's order, sent, and their outcome recorded. Replies to someone's own action
+are queued in memory (:meth:`Outbox.reply` returns at once) and go before any delivery.
+Both wait for their turn in the messenger's :class:`~bot.outbox.budget.SendBudget`.
+
+Outcomes: a 429 is retried after ``retry_after`` (never dropped, never counted as an
+attempt, and the row keeps its place in the person's order); timeouts and 5xx are retried
+with backoff a bounded number of times; 403 marks the identity unreachable; 401 stops the
+messenger, keeps every row pending and probes the token until it is accepted again.
 """
 
 from __future__ import annotations
@@ -14,53 +16,32 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import (
+from bot.domain.enums import Channel
+from bot.outbox.budget import Priority, SendBudget, Stopped
+from bot.outbox.protocol import (
     ChannelAdapter,
     Rejected,
     RetryAfter,
     Transient,
+    Unauthorized,
     Unreachable,
 )
-from bot.domain.enums import Channel
 from bot.services import deliveries
 from bot.services.clock import Clock
+from bot.domain.messages import Message
 
 log = logging.getLogger(__name__)
 
-
-class RateLimiter:
-    """A token bucket on the monotonic clock: ``rate`` per second, bursts of ``burst``."""
-
-    def __init__(self, rate: float, burst: float | None = None) -> None:
-        self.rate = rate
-        self.capacity = burst if burst is not None else max(rate, 1.0)
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
-        self.paused_until = 0.0
-        self._lock = asyncio.Lock()
-
-    def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                if now < self.paused_until:
-                    await asyncio.sleep(self.paused_until - now)
-                    continue
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
+STOPPED_RETRY = dt.timedelta(seconds=30)  # a row for a messenger whose token is refused: look again then
+PROBE_SECONDS = (5.0, 300.0)  # the refused token is tried again (getMe), backing off between these
+REPLY_ATTEMPTS = 4  # a reply that times out is tried this many times
+ROUNDS_IN_FLIGHT = 2  # a batch is claimed while the previous one's last sends are on the network
 
 
 @dataclass
@@ -71,9 +52,12 @@ class WorkerStats:
     retried: int = 0
     rate_limited: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
+    replies_sent: int = 0
+    replies_lost: int = 0
+    replies_rate_limited: int = 0
 
 
-class DeliveryWorker:
+class Outbox:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -81,22 +65,32 @@ class DeliveryWorker:
         channels: Mapping[Channel, ChannelAdapter],
         *,
         rate: float = 25.0,
+        burst: float | None = None,
+        chat_rate: float = 1.0,
+        chat_burst: float = 1.0,
         batch: int = 64,
-        concurrency: int = 32,
+        concurrency: int = 64,
         poll_seconds: float = 1.0,
         compose: deliveries.Compose | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
-        self.compose: deliveries.Compose = compose or deliveries.plain_message
+        self.compose: deliveries.Compose = compose or deliveries.plain_message  # a queued row's words
         self.channels = dict(channels)
-        self.limiters = {channel: RateLimiter(rate) for channel in self.channels}
+        self.budgets = {
+            channel: SendBudget(rate, burst=burst, chat_rate=chat_rate, chat_burst=chat_burst)
+            for channel in self.channels
+        }
         self.batch = batch
         self.concurrency = concurrency
         self.poll_seconds = poll_seconds
         self.stats = WorkerStats()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._replies: dict[tuple[Channel, str], deque[tuple[Message, int]]] = {}  # (message, place in its reply)
+        self._reply_tasks: dict[tuple[Channel, str], asyncio.Task[None]] = {}
+        self._probes: dict[Channel, asyncio.Task[None]] = {}
+        self.probe_seconds = PROBE_SECONDS
 
     def wake(self) -> None:
         self._wake.set()
@@ -105,42 +99,130 @@ class DeliveryWorker:
         self._stopping.set()
         self._wake.set()
 
+    # --- replies ------------------------------------------------------------------------------
+
+    async def reply(self, channel: Channel, chat_id: str, messages: Sequence[Message]) -> None:
+        """Queue ``messages`` to one chat at reply priority, after what is already queued there.
+        Returns once queued: the sending happens in the background."""
+        if not messages:
+            return
+        key = (channel, chat_id)
+        self._replies.setdefault(key, deque()).extend((message, rank) for rank, message in enumerate(messages))
+        task = self._reply_tasks.get(key)
+        if task is None or task.done():
+            task = asyncio.create_task(self._send_replies(key), name="outbox-reply")
+            self._reply_tasks[key] = task
+            task.add_done_callback(lambda done, key=key: self._reply_done(key, done))
+
+    def _reply_done(self, key: tuple[Channel, str], task: asyncio.Task[None]) -> None:
+        if self._reply_tasks.get(key) is task:
+            del self._reply_tasks[key]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("replies failed: %s", type(task.exception()).__name__)
+
+    async def _send_replies(self, key: tuple[Channel, str]) -> None:
+        channel, chat_id = key
+        queue = self._replies[key]
+        adapter, budget = self.channels[channel], self.budgets[channel]
+        attempts = 0
+        try:
+            while queue:
+                message, rank = queue[0]
+                await budget.acquire(chat_id, Priority.REPLY, rank)
+                try:
+                    await adapter.send(chat_id, message)
+                except RetryAfter as error:
+                    self.stats.replies_rate_limited += 1
+                    budget.retry_after(chat_id, error.seconds)
+                    continue  # the same message, after the pause
+                except Unauthorized:
+                    self._stopped(channel)
+                    continue  # waits in the budget until the token is accepted again
+                except Transient as error:
+                    attempts += 1
+                    if attempts < REPLY_ATTEMPTS:
+                        await asyncio.sleep(deliveries.backoff(attempts).total_seconds())
+                        continue
+                    log.warning("reply not sent on %s: %s", channel.value, error)
+                    self.stats.replies_lost += 1
+                except Unreachable as error:
+                    log.info("reply not sent on %s: %s", channel.value, error)
+                    self.stats.replies_lost += len(queue)
+                    queue.clear()
+                    break
+                except Rejected as error:
+                    log.warning("reply refused by %s: %s", channel.value, error)
+                    self.stats.replies_lost += 1
+                else:
+                    self.stats.replies_sent += 1
+                attempts = 0
+                queue.popleft()
+        finally:
+            if not queue:
+                self._replies.pop(key, None)
+
+    def replies_waiting(self) -> int:
+        return sum(len(q) for q in self._replies.values())
+
+    async def flush_replies(self, timeout: float = 10.0) -> None:
+        """Wait (a bounded time) for the queued replies to go out."""
+        tasks = list(self._reply_tasks.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+    # --- deliveries -----------------------------------------------------------------------------
+
     async def run(self) -> None:
-        """Work until stopped; a send in flight finishes and is recorded first."""
-        while not self._stopping.is_set():
-            done = await self.run_once()
-            if done == 0 and not self._stopping.is_set():
+        """Work until stopped; a send in flight finishes and is recorded first. The next batch
+        is claimed as soon as every message of the current one has had its turn, so the
+        budget never idles while a batch's last sends are on the network."""
+        rounds: set[asyncio.Task[int]] = set()
+        try:
+            while not self._stopping.is_set():
+                if len(rounds) >= ROUNDS_IN_FLIGHT:
+                    _, rounds = await asyncio.wait(rounds, return_when=asyncio.FIRST_COMPLETED)
+                    continue
                 self._wake.clear()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-                except asyncio.TimeoutError:
-                    pass
+                    targets, claimed = await self._claim()
+                except Exception as error:  # noqa: BLE001 - the database may be briefly away
+                    log.error("claiming deliveries failed: %s: %s", type(error).__name__, error)
+                    targets, claimed = [], 0
+                if claimed == 0:
+                    await self._idle(rounds)
+                    rounds = {r for r in rounds if not r.done()}
+                    continue
+                if not targets:
+                    continue
+                passed = asyncio.Event()
+                task = asyncio.create_task(self._round(targets, passed), name="outbox-round")
+                rounds.add(task)
+                waiter = asyncio.create_task(passed.wait())
+                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                rounds = {r for r in rounds if not r.done()}
+        finally:
+            if rounds:
+                await asyncio.gather(*rounds, return_exceptions=True)
+
+    async def _idle(self, rounds: set[asyncio.Task[int]]) -> None:
+        """Nothing to claim: wait for a nudge, a round to finish (its people's next rows), or the poll."""
+        if self._stopping.is_set():
+            return
+        waits: set[asyncio.Future[object]] = {asyncio.ensure_future(self._wake.wait()), *rounds}
+        await asyncio.wait(waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        for future in waits:
+            if future not in rounds:
+                future.cancel()
 
     async def run_once(self) -> int:
         """Claim one batch of due rows, send them, record the outcomes. Returns how many
-        rows were handled. The database sees three short transactions per batch; the
+        rows were claimed. The database sees three short transactions per batch; the
         network calls happen outside any transaction."""
-        now = self.clock.now()
-        async with self.sessions() as session, session.begin():
-            claimed = await deliveries.claim_due(session, now, self.batch, list(self.channels))
-            targets = (
-                await deliveries.load_targets(session, claimed, list(self.channels), self.compose) if claimed else []
-            )
-        if not targets:
-            return len(claimed)
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def one(target: deliveries.Target) -> deliveries.Result:
-            async with gate:
-                return await self._send(target)
-
-        results = await asyncio.gather(*(one(t) for t in targets))
-        async with self.sessions() as session, session.begin():
-            continuing = await deliveries.record_results(session, results, self.clock.now())
-        self._count(results)
-        if continuing:
-            self.wake()
-        return len(claimed)
+        targets, claimed = await self._claim()
+        if targets:
+            await self._round(targets, asyncio.Event())
+        return claimed
 
     async def drain(self, max_rounds: int = 10_000) -> int:
         """Send everything due now (tests and the simulator)."""
@@ -152,35 +234,138 @@ class DeliveryWorker:
             total += handled
         return total
 
-    async def _send(self, target: deliveries.Target) -> deliveries.Result:
+    async def _claim(self) -> tuple[list[deliveries.Target], int]:
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            claimed = await deliveries.claim_due(session, now, self.batch, list(self.channels))
+            targets = (
+                await deliveries.load_targets(session, claimed, list(self.channels), self.compose) if claimed else []
+            )
+        return targets, len(claimed)
+
+    async def _round(self, targets: list[deliveries.Target], passed: asyncio.Event) -> int:
+        gate = asyncio.Semaphore(self.concurrency)
+        left = len(targets)
+
+        def one_passed() -> None:
+            nonlocal left
+            left -= 1
+            if left <= 0:
+                passed.set()
+
+        async def one(target: deliveries.Target) -> deliveries.Result:
+            done = False
+
+            def once() -> None:
+                nonlocal done
+                if not done:
+                    done = True
+                    one_passed()
+
+            async with gate:
+                return await self._send(target, once)
+
+        results = await asyncio.gather(*(one(t) for t in targets))
+        passed.set()
+        async with self.sessions() as session, session.begin():
+            continuing = await deliveries.record_results(session, results, self.clock.now())
+        self._count(results)
+        if continuing:
+            self.wake()
+        return len(results)
+
+    async def _send(self, target: deliveries.Target, passed: Callable[[], None]) -> deliveries.Result:
         """One network call, and what came of it (nothing is written here)."""
         job = target.job
         Result, Outcome = deliveries.Result, deliveries.Outcome
-        if target.channel is None or target.chat_id is None:
-            return Result(job.delivery_id, Outcome.BLOCKED, error="no reachable channel")
-        adapter = self.channels[target.channel]
-        messages = adapter.render(job)
-        if job.chunk_index >= len(messages):
-            return Result(job.delivery_id, Outcome.FAILED, error="nothing to send")
-        await self.limiters[target.channel].acquire()
         try:
-            sent = await adapter.send(target.chat_id, messages[job.chunk_index])
-        except Unreachable as error:
-            return Result(job.delivery_id, Outcome.BLOCKED, error=str(error), unreachable_identity=target.identity_id)
-        except RetryAfter as error:
-            self.limiters[target.channel].pause(error.seconds)
-            when = self.clock.now() + dt.timedelta(seconds=error.seconds)
-            return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when)
-        except Transient as error:
-            when = self.clock.now() + deliveries.backoff(job.attempts + 1)
-            return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when, count_attempt=True)
-        except Rejected as error:
-            log.warning("delivery %s refused by %s: %s", job.delivery_id, target.channel.value, error)
-            return Result(job.delivery_id, Outcome.FAILED, error=str(error))
-        return Result(
-            job.delivery_id, Outcome.SENT, channel=target.channel, chat_id=target.chat_id,
-            message_id=sent.message_id, chunk_count=len(messages),
+            if target.channel is None or target.chat_id is None:
+                return Result(job.delivery_id, Outcome.BLOCKED, error="no reachable channel")
+            adapter, budget = self.channels[target.channel], self.budgets[target.channel]
+            messages = adapter.render(job)
+            if job.chunk_index >= len(messages):
+                return Result(job.delivery_id, Outcome.FAILED, error="nothing to send")
+            try:
+                await budget.acquire(target.chat_id, Priority.DELIVERY)
+            except Stopped:
+                return self._later(job)
+            passed()
+            try:
+                sent = await adapter.send(target.chat_id, messages[job.chunk_index])
+            except Unreachable as error:
+                return Result(job.delivery_id, Outcome.BLOCKED, error=str(error), unreachable_identity=target.identity_id)
+            except RetryAfter as error:
+                budget.retry_after(target.chat_id, error.seconds)
+                when = self.clock.now() + dt.timedelta(seconds=error.seconds)
+                return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when)
+            except Unauthorized:
+                self._stopped(target.channel)
+                return self._later(job)
+            except Transient as error:
+                when = self.clock.now() + deliveries.backoff(job.attempts + 1)
+                return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when, count_attempt=True)
+            except Rejected as error:
+                log.warning("delivery %s refused by %s: %s", job.delivery_id, target.channel.value, error)
+                return Result(job.delivery_id, Outcome.FAILED, error=str(error))
+            return Result(
+                job.delivery_id, Outcome.SENT, channel=target.channel, chat_id=target.chat_id,
+                message_id=sent.message_id, chunk_count=len(messages),
+            )
+        finally:
+            passed()
+
+    def _later(self, job: deliveries.Job) -> deliveries.Result:
+        """Back in the queue, untouched but for a note: the messenger refused the token."""
+        return deliveries.Result(
+            job.delivery_id, deliveries.Outcome.RETRY, error=deliveries.TOKEN_REFUSED,
+            retry_at=self.clock.now() + STOPPED_RETRY,
         )
+
+    # --- a refused token ---------------------------------------------------------------------------
+
+    def _stopped(self, channel: Channel) -> None:
+        """Stop the messenger and try its token again (getMe) until it is accepted."""
+        budget = self.budgets[channel]
+        if budget.stopped:
+            return
+        log.error("%s refused the bot's token: sending stopped until it is accepted again", channel.value)
+        budget.stop()
+        probe = self._probes.get(channel)
+        if probe is None or probe.done():
+            self._probes[channel] = asyncio.create_task(self._probe(channel), name="outbox-token-probe")
+
+    async def _probe(self, channel: Channel) -> None:
+        delay, longest = self.probe_seconds
+        while not self._stopping.is_set():
+            await asyncio.sleep(delay)
+            try:
+                await self.channels[channel].check()
+            except Unauthorized:
+                delay = min(delay * 2, longest)
+                continue
+            except Exception as error:  # noqa: BLE001 - the messenger is away: try again later
+                log.warning("%s token check failed: %s", channel.value, type(error).__name__)
+                delay = min(delay * 2, longest)
+                continue
+            log.info("%s accepts the bot's token again: sending resumes", channel.value)
+            self.budgets[channel].resume()
+            await self._release_held(channel)
+            self.wake()
+            return
+
+    async def _release_held(self, channel: Channel) -> None:
+        """The rows put back while the token was refused are due again now."""
+        async with self.sessions() as session, session.begin():
+            await deliveries.release_held(session, self.clock.now())
+
+    async def close(self) -> None:
+        """After :meth:`run` ended: the replies still queued get a short while, then everything stops."""
+        await self.flush_replies()
+        for task in [*self._reply_tasks.values(), *self._probes.values()]:
+            task.cancel()
+        await asyncio.gather(*self._reply_tasks.values(), *self._probes.values(), return_exceptions=True)
+        for budget in self.budgets.values():
+            await budget.close()
 
     def _count(self, results: list[deliveries.Result]) -> None:
         for result in results:

@@ -1,7 +1,9 @@
 """Flood control as Telegram applies it: an overall rate per bot and a rate per chat, with bursts.
 
 Token buckets on a monotonic clock. A refused send does not spend a token, and the caller is told
-how many whole seconds to wait (Telegram's ``retry_after`` is an integer, at least 1).
+how many whole seconds to wait (Telegram's ``retry_after`` is an integer, at least 1). As on
+Telegram, ``retry_after`` is "the number of seconds left to wait before the request can be
+repeated": a send that comes back sooner is refused again, even if a token came back meanwhile.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ class TokenBucket:
     capacity: float
     tokens: float
     updated: float
+    blocked_until: float = 0.0  # a 429 was answered: refused until then
+
+    def wait_at(self, now: float) -> float:
+        return max(self.wait(), self.blocked_until - now)
 
     def refill(self, now: float, rate: float, capacity: float) -> None:
         self.rate, self.capacity = rate, capacity
@@ -70,9 +76,14 @@ class RateLimiter:
                 bucket = self._chats[chat_id] = TokenBucket(per_chat_rate, per_chat_burst, per_chat_burst, now)
             bucket.refill(now, per_chat_rate, max(1.0, per_chat_burst))
             buckets.append(bucket)
-        wait = max((b.wait() for b in buckets), default=0.0)
+        waits = [(b, b.wait_at(now)) for b in buckets]
+        wait = max((w for _, w in waits), default=0.0)
         if wait > 0:
-            return max(1, math.ceil(wait)) if math.isfinite(wait) else 3600
+            retry_after = max(1, math.ceil(wait)) if math.isfinite(wait) else 3600
+            for bucket, own in waits:
+                if own > 0 and bucket.blocked_until <= now:  # a new refusal: hold the client to it
+                    bucket.blocked_until = now + retry_after
+            return retry_after
         for bucket in buckets:
             bucket.tokens -= 1.0
         return None

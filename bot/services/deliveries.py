@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.cache import Cache, cache_of
@@ -44,6 +44,7 @@ LEASE = dt.timedelta(seconds=60)
 HORIZON = dt.timedelta(minutes=2)  # rows are made this long before they are due
 MAX_ATTEMPTS = 6
 CHUNK_SPACING = dt.timedelta(seconds=1)  # Telegram: one message a second per chat
+TOKEN_REFUSED = "token refused"  # last_error of a row put back while its messenger refuses the token
 
 
 def campaign_source(campaign_id: int) -> str:
@@ -271,19 +272,17 @@ async def queue_message(
 
 async def claim_due(session: AsyncSession, now: dt.datetime, limit: int, channels: Sequence[Channel] | None = None) -> list[int]:
     """Take up to ``limit`` due rows under a lease, oldest first, one row per person at a
-    time (so that one person's messages keep their order and their spacing).
+    time, and only a person's first row in their order (``due_at``, then id): a row waiting
+    for its retry (``claimed_until`` ahead) holds back that person's later rows, so one
+    person's messages arrive in the order they were queued, across retries and restarts.
 
     PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets several processes claim side by side.
     """
     query = (
-        select(Delivery.id, Delivery.staff_id)
-        .where(
-            Delivery.status == DeliveryStatus.PENDING,
-            Delivery.due_at <= now,
-            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
-        )
+        select(Delivery.id, Delivery.staff_id, Delivery.claimed_until)
+        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
         .order_by(Delivery.due_at, Delivery.id)
-        .limit(limit * 4)
+        .limit(limit * 8)
     )
     if channels is not None:
         query = query.where(or_(Delivery.channel.is_(None), Delivery.channel.in_(list(channels))))
@@ -299,20 +298,79 @@ async def claim_due(session: AsyncSession, now: dt.datetime, limit: int, channel
             )
         ).all()
     )
-    chosen: list[int] = []
+    chosen: list[tuple[int, int]] = []  # (delivery, staff)
     people: set[int] = set()
-    for delivery_id, staff_id in (await session.execute(query)).all():
-        if staff_id in people or in_progress.get(staff_id, delivery_id) != delivery_id:
-            continue
+    for delivery_id, staff_id, claimed_until in (await session.execute(query)).all():
+        if staff_id in people:
+            continue  # not this person's first row
         people.add(staff_id)
-        chosen.append(delivery_id)
+        if in_progress.get(staff_id, delivery_id) != delivery_id:
+            continue  # their half-sent message goes first
+        if claimed_until is not None and claimed_until > now:
+            continue  # in flight, or waiting for its retry: the person's later rows wait too
+        chosen.append((delivery_id, staff_id))
         if len(chosen) >= limit:
             break
+    if chosen and is_postgres(session):
+        chosen = await _first_in_line(session, chosen, now)
     if chosen:
+        chosen_ids = [delivery_id for delivery_id, _ in chosen]
         await session.execute(
-            update(Delivery).where(Delivery.id.in_(chosen)).values(claimed_until=now + LEASE)
+            update(Delivery).where(Delivery.id.in_(chosen_ids)).values(claimed_until=now + LEASE)
         )
-    return chosen
+        return chosen_ids
+    return []
+
+
+CLAIM_LOCKS = 0x636B  # the advisory-lock namespace of "one claimer per person at a time"
+
+
+async def _first_in_line(session: AsyncSession, chosen: list[tuple[int, int]], now: dt.datetime) -> list[tuple[int, int]]:
+    """Several processes claiming at once (PostgreSQL): SKIP LOCKED hides a row another
+    process is claiming, so a person's second row could look like their first. Each person
+    is claimed under an advisory lock held to the end of the transaction, and checked again
+    against what is committed now: a person with an earlier pending row is left alone."""
+    granted = set(
+        (
+            await session.execute(
+                text(
+                    "SELECT person FROM unnest(CAST(:people AS integer[])) AS person "
+                    "WHERE pg_try_advisory_xact_lock(:space, person)"
+                ),
+                {"people": [staff_id for _, staff_id in chosen], "space": CLAIM_LOCKS},
+            )
+        ).scalars()
+    )
+    locked = [(delivery_id, staff_id) for delivery_id, staff_id in chosen if staff_id in granted]
+    if not locked:
+        return []
+    first: dict[int, tuple[dt.datetime, int]] = {}
+    for staff_id, due_at, delivery_id in (
+        await session.execute(
+            select(Delivery.staff_id, Delivery.due_at, Delivery.id).where(
+                Delivery.staff_id.in_([staff_id for _, staff_id in locked]),
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.due_at <= now,
+            )
+        )
+    ).all():
+        if staff_id not in first or (due_at, delivery_id) < first[staff_id]:
+            first[staff_id] = (due_at, delivery_id)
+    return [(delivery_id, staff_id) for delivery_id, staff_id in locked if first.get(staff_id, (None, delivery_id))[1] == delivery_id]
+
+
+async def release_held(session: AsyncSession, now: dt.datetime) -> int:
+    """The rows put back while a messenger refused the token: due again now."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.last_error == TOKEN_REFUSED,
+            Delivery.claimed_until > now,
+        )
+        .values(claimed_until=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -488,7 +546,7 @@ class Result:
 
 async def record_results(session: AsyncSession, results: Sequence[Result], now: dt.datetime) -> list[int]:
     """Write a batch of outcomes in one transaction. Returns the ids of rows that still
-    have chunks to send (due a second later, for the per-chat spacing)."""
+    have chunks to send (held a second, for the per-chat spacing)."""
     rows = {
         r.id: r for r in (await session.scalars(select(Delivery).where(Delivery.id.in_([x.delivery_id for x in results])))).all()
     }
@@ -504,10 +562,11 @@ async def record_results(session: AsyncSession, results: Sequence[Result], now: 
             if row.chunk_index >= result.chunk_count:
                 row.status, row.sent_at = DeliveryStatus.SENT, now
             else:
-                row.due_at = now + CHUNK_SPACING
+                row.claimed_until = now + CHUNK_SPACING  # the next chunk, a second later
                 continuing.append(row.id)
         elif result.outcome is Outcome.RETRY:
-            row.due_at = result.retry_at or now
+            # Held, not moved: the row keeps its place (due_at) in the person's order.
+            row.claimed_until = result.retry_at or now
             row.last_error = (result.error or "")[:500]
             if result.count_attempt:
                 row.attempts += 1

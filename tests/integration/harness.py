@@ -178,7 +178,7 @@ async def running_bot(db_url: str, start: dt.datetime, **knobs: Any) -> AsyncIte
 
 def new_runtime(db_url: str, sandbox: Sandbox, clock: FakeClock) -> Runtime:
     return Runtime(
-        load_settings(database_url=db_url),
+        load_settings(database_url=db_url, chat_send_rate=0),  # the sandbox here has no rate limits
         clock=clock,
         telegram_token=sandbox.token,
         telegram_base_url=sandbox.telegram_base_url(),

@@ -69,7 +69,7 @@ async def running_zalo_bot(
 
 def new_zalo_runtime(db_url: str, sandbox: Sandbox, clock: FakeClock, *, polling: bool = True, telegram: bool = True) -> Runtime:
     return Runtime(
-        load_settings(database_url=db_url, zalo_token=None, telegram_token=None),
+        load_settings(database_url=db_url, zalo_token=None, telegram_token=None, chat_send_rate=0),
         clock=clock,
         telegram_token=sandbox.token if telegram else None,
         telegram_base_url=sandbox.telegram_base_url() if telegram else None,

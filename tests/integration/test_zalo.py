@@ -310,7 +310,7 @@ async def test_quota_429_is_retried_and_a_blocked_user_is_unreachable(db_url: st
 
 
 async def test_the_client_never_shows_the_token() -> None:
-    from bot.channels.base import Transient
+    from bot.outbox.protocol import Transient
     from bot.channels.zalo_client import ZaloClient
 
     token = "1234567:very-secret-token"
