@@ -319,9 +319,11 @@ def test_heading_with_intro_text_and_children_is_a_section_too() -> None:
 
 
 def test_last_heading_without_text_is_kept_rather_than_lost() -> None:
+    """No one is asked to confirm an empty message: the heading line stays with the text before it."""
     document = parse_markdown("**1. Một**\n\nA.\n\n**2. Hai**\n")
-    assert _outline(document) == [("1", "1. Một"), ("2", "2. Hai")]
-    assert document.sections[-1].body == ""
+    assert _outline(document) == [("1", "1. Một")]
+    assert document.sections[-1].body == "A.\n\n**2. Hai**"
+    assert [(issue.code, issue.detail) for issue in document.issues] == [("empty_heading", "2. Hai")]
 
 
 def test_run_in_heading_variants() -> None:
