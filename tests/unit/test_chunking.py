@@ -285,5 +285,5 @@ def test_words_are_never_cut_when_they_fit(body: str, where: tuple[str, str], li
 def test_strikethrough_reaches_both_channels() -> None:
     """Struck-out words in an amended text are part of what staff must see."""
     body = "Thời hạn ~~15 ngày~~ 20 ngày."
-    assert telegram_chunks("1", "1. Một", body) == ["1. Một\n\nThời hạn <s>15 ngày</s> 20 ngày."]
+    assert telegram_chunks("1", "1. Một", body) == ["<b>1. Một</b>\n\nThời hạn <s>15 ngày</s> 20 ngày."]
     assert zalo_chunks("1", "1. Một", body) == ["1. Một\n\nThời hạn 1\u03365\u0336 n\u0336g\u0336à\u0336y\u0336 20 ngày."]
