@@ -725,6 +725,21 @@ def table_blocks(rows: Sequence[Sequence[tuple[Span, ...]]], *, header: bool) ->
     return blocks
 
 
+def looks_like_layout(cell_texts: Iterable[str]) -> bool:
+    """A table used to lay out the header (issuer | motto, number | date) or the
+    trailer (recipients | signature) rather than to hold data."""
+    for text in cell_texts:
+        for line in text.split("\n"):
+            line = " ".join(line.split())
+            if not line:
+                continue
+            if _header_line_kind(line) in ("motto", "number", "date") or fold(line).startswith("noi nhan"):
+                return True
+            if _signature_line_kind(line) == "note" or fold(line).startswith(("tm.", "kt.", "tm ", "kt ")):
+                return True
+    return False
+
+
 def _row_as_line(row: Sequence[tuple[Span, ...]]) -> Block:
     spans: list[Span] = []
     for cell in (cell for cell in row if cell):

@@ -13,10 +13,13 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import docx
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
@@ -28,11 +31,15 @@ from bot.domain.document import (
     DocumentError,
     ParsedDocument,
     Span,
+    looks_like_layout,
     parse_blocks,
     parse_markdown,
     parse_plain_text,
+    render_light,
+    table_blocks,
 )
 from bot.domain.texts import t
+from bot.services.docx_numbering import WordNumbering
 
 MAX_BYTES = 10 * 1024 * 1024
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown"})
@@ -174,7 +181,103 @@ def _binary(filename: str, what: str) -> DocumentFileError:
 _HEADING_STYLE = re.compile(r"^(?:heading|tiêu đề|đề mục)\s*(\d)$", re.I)
 _SKIPPED_RUN_ANCESTORS = frozenset({qn("w:del"), qn("w:moveFrom"), qn("w:txbxContent")})
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
-_ROW_AS_LINE_COLUMNS = 3
+_SKIPPED_FOOTNOTES = frozenset({"separator", "continuationSeparator", "continuationNotice"})
+
+
+class _WordReader:
+    """State of one pass over a Word body: numbering counters and footnotes in order of reference."""
+
+    def __init__(self, document: Any) -> None:
+        part = document.part
+        self.numbering = WordNumbering(_related_xml(part, RT.NUMBERING), _styles_xml(document))
+        self.footnotes = _footnotes(part)
+        self.footnote_count = 0
+
+    def blocks(self, element: Any, parent: Any) -> Iterator[Block]:
+        for child in element.iterchildren():
+            if child.tag == qn("w:p"):
+                block = self.paragraph_block(Paragraph(child, parent))
+                if block is not None:
+                    yield block
+            elif child.tag == qn("w:tbl"):
+                yield from self.table_blocks(Table(child, parent))
+            elif child.tag == qn("w:sdt"):
+                content = child.find(qn("w:sdtContent"))
+                if content is not None:
+                    yield from self.blocks(content, parent)
+
+    def table_blocks(self, table: Table) -> Iterator[Block]:
+        """A layout table (issuer beside the motto, recipients beside the signature) is read
+        cell by cell; a data table is read row by row, as people read it."""
+        rows = [_unique_cells(row.cells) for row in table.rows]
+        texts = [cell.text for row in rows for cell in row]
+        if looks_like_layout(texts) or max((len(row) for row in rows), default=0) < 2:
+            for row in rows:
+                for cell in row:
+                    yield from self.blocks(cell._tc, cell)
+            return
+        cells: list[list[tuple[Span, ...]]] = []
+        notes: list[str] = []
+        for row in rows:
+            line: list[tuple[Span, ...]] = []
+            for cell in row:
+                spans: list[Span] = []
+                for block in self.blocks(cell._tc, cell):
+                    if spans:
+                        spans.append(Span("\n"))
+                    spans.extend(block.spans)
+                    notes.extend(block.notes)
+                line.append(tuple(spans))
+            cells.append(line)
+        result = table_blocks(cells, header=_has_header_row(table, rows))
+        if result and notes:
+            result[-1] = replace(result[-1], notes=tuple(notes))
+        yield from result
+
+    def paragraph_block(self, paragraph: Paragraph) -> Block | None:
+        """One Word paragraph as a block, with its automatic number and run formatting as spans."""
+        style_name, style_id = _style(paragraph)
+        label = self.numbering.label(paragraph._p, style_id)
+        notes: list[str] = []
+        spans = list(self._run_spans(paragraph, notes))
+        if not "".join(span.text for span in spans).strip():
+            return None
+        level = _heading_level(style_name)
+        kind = BlockKind.HEADING if level else BlockKind.PARAGRAPH
+        if label is not None and label.bullet:
+            kind = BlockKind.LIST_ITEM if not level else kind
+        elif label is not None and label.text:
+            first_bold = next((span.bold for span in spans if span.text.strip()), False)
+            bold = label.bold if label.bold is not None else first_bold
+            spans.insert(0, Span(label.text + (label.suffix or ""), bold=bold))
+        elif label is None and not level and style_name.lower().startswith("list"):
+            kind = BlockKind.LIST_ITEM
+        return Block(kind, tuple(spans), level, tuple(notes))
+
+    def _run_spans(self, paragraph: Paragraph, notes: list[str]) -> Iterator[Span]:
+        """Every visible run, including those inside hyperlinks, fields and tracked insertions;
+        a footnote reference becomes its number, and the note is kept for the end of the section."""
+        paragraph_style = paragraph.style
+        for element in paragraph._p.iter(qn("w:r")):
+            if _skipped(element, paragraph._p):
+                continue
+            reference = element.find(qn("w:footnoteReference"))
+            if reference is not None:
+                note = self.footnotes.get(reference.get(qn("w:id")) or "")
+                if note is not None:
+                    self.footnote_count += 1
+                    notes.append(f"[{self.footnote_count}] {_escape_light(note)}")
+                    yield Span(f"[{self.footnote_count}]")
+                continue
+            run = Run(element, paragraph)
+            text = run.text.replace("\t", " ")
+            if text:
+                yield Span(
+                    text,
+                    _effective(run, "bold", paragraph_style),
+                    _effective(run, "italic", paragraph_style),
+                    _effective(run, "strike", paragraph_style),
+                )
 
 
 def docx_blocks(data: bytes, filename: str) -> list[Block]:
@@ -183,41 +286,56 @@ def docx_blocks(data: bytes, filename: str) -> list[Block]:
         raise DocumentFileError(t("doc.error.legacy_doc", name=filename), filename=filename)
     try:
         document = docx.Document(io.BytesIO(data))
-        return list(_container_blocks(document.element.body, document))
+        return list(_WordReader(document).blocks(document.element.body, document))
     except Exception:  # python-docx and lxml raise many types on damaged packages
         raise DocumentFileError(t("doc.error.corrupt_docx", name=filename), filename=filename) from None
 
 
-def _container_blocks(element: Any, parent: Any) -> Iterator[Block]:
-    for child in element.iterchildren():
-        if child.tag == qn("w:p"):
-            block = paragraph_block(Paragraph(child, parent))
-            if block is not None:
-                yield block
-        elif child.tag == qn("w:tbl"):
-            yield from _table_blocks(Table(child, parent))
-        elif child.tag == qn("w:sdt"):
-            content = child.find(qn("w:sdtContent"))
-            if content is not None:
-                yield from _container_blocks(content, parent)
+def _related_xml(part: Any, reltype: str) -> Any | None:
+    try:
+        related = part.part_related_by(reltype)
+    except KeyError:
+        return None
+    element = getattr(related, "element", None)
+    return element if element is not None else parse_xml(related.blob)
 
 
-def _table_blocks(table: Table) -> Iterator[Block]:
-    """Flatten a table to paragraphs.
+def _styles_xml(document: Any) -> Any | None:
+    try:
+        return document.styles.element
+    except (KeyError, ValueError):
+        return None
 
-    Narrow tables are layout (the issuer beside the national motto, the list of
-    recipients beside the signature): their cells are read as paragraphs of their
-    own. A wider table holds data, and each row is read as one line.
-    """
-    for row in table.rows:
-        cells = _unique_cells(row.cells)
-        if len(cells) >= _ROW_AS_LINE_COLUMNS:
-            line = " | ".join(text for text in (" ".join(cell.text.split()) for cell in cells) if text)
-            if line:
-                yield Block(BlockKind.PARAGRAPH, (Span(line),))
+
+def _footnotes(part: Any) -> dict[str, str]:
+    """Footnote id → its text, as one line."""
+    root = _related_xml(part, RT.FOOTNOTES)
+    if root is None:
+        return {}
+    notes: dict[str, str] = {}
+    for note in root.findall(qn("w:footnote")):
+        if note.get(qn("w:type")) in _SKIPPED_FOOTNOTES:
             continue
-        for cell in cells:
-            yield from _container_blocks(cell._tc, cell)
+        paragraphs = ["".join(node.text or "" for node in p.iter(qn("w:t"))) for p in note.findall(qn("w:p"))]
+        text = " ".join(" ".join(paragraphs).split())
+        if text:
+            notes[note.get(qn("w:id")) or ""] = text
+    return notes
+
+
+def _escape_light(text: str) -> str:
+    return render_light((Span(text),))
+
+
+def _has_header_row(table: Table, rows: list[list[_Cell]]) -> bool:
+    """Word marks a repeated header row; otherwise a first row of short labels is one."""
+    if len(rows) < 2:
+        return False
+    properties = table.rows[0]._tr.trPr
+    if properties is not None and properties.find(qn("w:tblHeader")) is not None:
+        return True
+    first = [" ".join(cell.text.split()) for cell in rows[0]]
+    return all(text and len(text) <= 40 and not text.rstrip(".").isdigit() for text in first)
 
 
 def _unique_cells(cells: list[_Cell]) -> list[_Cell]:
@@ -231,36 +349,6 @@ def _unique_cells(cells: list[_Cell]) -> list[_Cell]:
     return unique
 
 
-def paragraph_block(paragraph: Paragraph) -> Block | None:
-    """One Word paragraph as a block, with run formatting as spans."""
-    spans = tuple(_run_spans(paragraph))
-    if not "".join(span.text for span in spans).strip():
-        return None
-    style_name = _style_name(paragraph)
-    level = _heading_level(style_name)
-    if level:
-        return Block(BlockKind.HEADING, spans, level)
-    if _is_list_paragraph(paragraph, style_name):
-        return Block(BlockKind.LIST_ITEM, spans)
-    return Block(BlockKind.PARAGRAPH, spans)
-
-
-def _run_spans(paragraph: Paragraph) -> Iterator[Span]:
-    """Every visible run, including those inside hyperlinks, fields and tracked insertions."""
-    paragraph_style = paragraph.style
-    for element in paragraph._p.iter(qn("w:r")):
-        if _skipped(element, paragraph._p):
-            continue
-        run = Run(element, paragraph)
-        text = run.text.replace("\t", " ")
-        if text:
-            yield Span(
-                text,
-                _effective(run, "bold", paragraph_style),
-                _effective(run, "italic", paragraph_style),
-            )
-
-
 def _skipped(element: Any, stop: Any) -> bool:
     node = element.getparent()
     while node is not None and node is not stop:
@@ -271,7 +359,7 @@ def _skipped(element: Any, stop: Any) -> bool:
 
 
 def _effective(run: Run, attribute: str, paragraph_style: Any) -> bool:
-    """A run's bold/italic as Word shows it: the run, then its character style, then the paragraph style."""
+    """A run's bold/italic/strike as Word shows it: the run, then its character style, then the paragraph style."""
     value = getattr(run.font, attribute)
     if value is not None:
         return bool(value)
@@ -284,12 +372,14 @@ def _effective(run: Run, attribute: str, paragraph_style: Any) -> bool:
     return False
 
 
-def _style_name(paragraph: Paragraph) -> str:
+def _style(paragraph: Paragraph) -> tuple[str, str | None]:
     try:
         style = paragraph.style
     except (KeyError, ValueError):
-        return ""
-    return (style.name or "") if style is not None else ""
+        return "", None
+    if style is None:
+        return "", None
+    return style.name or "", style.style_id
 
 
 def _heading_level(style_name: str) -> int:
@@ -297,9 +387,3 @@ def _heading_level(style_name: str) -> int:
         return 1
     match = _HEADING_STYLE.match(style_name.strip())
     return int(match.group(1)) if match else 0
-
-
-def _is_list_paragraph(paragraph: Paragraph, style_name: str) -> bool:
-    properties = paragraph._p.pPr
-    numbered = properties is not None and properties.numPr is not None
-    return numbered or style_name.lower().startswith("list")

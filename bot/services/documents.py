@@ -130,6 +130,9 @@ def parsed_to_json(parsed: ParsedDocument) -> dict[str, Any]:
         "signer_title": parsed.signer_title,
         "recipients": list(parsed.recipients),
         "closing": parsed.closing,
+        "adopted_by": parsed.adopted_by,
+        "decision": parsed.decision.as_json() if parsed.decision else None,
+        "outline": [entry.as_json() for entry in parsed.outline],
         "content_hash": parsed.content_hash(),
         "sections": [
             {

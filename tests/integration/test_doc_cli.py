@@ -161,8 +161,10 @@ def test_dry_run_of_the_sample_regulation_splits_long_sections_within_channel_li
     assert data["issuer"] == "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
     assert data["signer"] == "Trần Minh Khôi"
 
+    # The "(Ban hành kèm theo Quyết định …)" line is metadata, not a section to confirm: 40 articles.
+    assert data["adopted_by"].startswith("Ban hành kèm theo Quyết định số 125/QĐ-SKHCN")
     sections = data["sections"]
-    assert len(sections) == 41
+    assert len(sections) == 40
     articles = [s for s in sections if s["heading"].startswith("Điều ")]
     assert len(articles) >= 28
     assert articles[0]["heading"] == "Điều 1. Phạm vi điều chỉnh"
@@ -261,7 +263,7 @@ def test_show_returns_the_sections_and_one_section_on_demand(db_url: str) -> Non
 
     listed = doc_list(db_url)
     assert len(listed) == 1
-    assert listed[0]["sections"] == 41
+    assert listed[0]["sections"] == 40
     assert listed[0]["number"] == "125/QĐ-SKHCN"
     assert listed[0]["issued_on"] == "2026-11-02"
 
@@ -280,14 +282,14 @@ def test_show_returns_the_sections_and_one_section_on_demand(db_url: str) -> Non
     assert "125/QĐ-SKHCN" in outline.output
     assert "Điều 40. Hiệu lực thi hành" in outline.output
 
-    third = preview["sections"][2]
-    one = congkhai(db_url, "doc", "show", str(doc_id), "--section", "3")
+    third = preview["sections"][1]
+    one = congkhai(db_url, "doc", "show", str(doc_id), "--section", "2")
     assert one.exit_code == 0, one.output
     assert third["heading"] == "Điều 2. Đối tượng áp dụng"
     assert one.output.startswith(third["path"] + "\n" + third["heading"] + "\n")
     assert third["markdown"] in one.output
     # Only that section: not the next one.
-    assert preview["sections"][3]["heading"] not in one.output
+    assert preview["sections"][2]["heading"] not in one.output
 
 
 @pytest.mark.parametrize(
@@ -296,7 +298,7 @@ def test_show_returns_the_sections_and_one_section_on_demand(db_url: str) -> Non
         (("999",), "Không có văn bản #999"),
         (("999", "--json"), "Không có văn bản #999"),
         (("999", "--section", "1"), "Không có văn bản #999"),
-        (("1", "--section", "42"), "không có mục 42 (có 41 mục)"),
+        (("1", "--section", "41"), "không có mục 41 (có 40 mục)"),
         (("1", "--section", "0"), "không có mục 0"),
     ],
 )
@@ -312,7 +314,7 @@ def test_show_of_a_missing_document_or_section_is_a_clear_error(
 
 def test_show_of_one_section_honours_json(db_url: str) -> None:
     assert congkhai(db_url, "doc", "import", str(SAMPLE)).exit_code == 0
-    result = congkhai(db_url, "doc", "show", "1", "--section", "3", "--json")
+    result = congkhai(db_url, "doc", "show", "1", "--section", "2", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert "Điều 2. Đối tượng áp dụng" in json.dumps(data, ensure_ascii=False)
