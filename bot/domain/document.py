@@ -372,7 +372,11 @@ def parse_blocks(blocks: Sequence[Block]) -> ParsedDocument:
         signer=decision_part.signer,
         signer_title=decision_part.signer_title,
         recipients=list(decision_part.recipients),
-        articles=[DecisionArticle(s.heading, s.text) for s in decision_part.sections],
+        articles=[
+            DecisionArticle(s.heading, s.text)
+            for s in decision_part.sections
+            if (numbering := parse_numbering(s.heading)) is not None and numbering.kind is NumberingKind.ARTICLE
+        ],
     )
     return replace(
         regulation,
@@ -779,7 +783,7 @@ def normalise_blocks(blocks: Iterable[Block]) -> list[Block]:
             spans = clean_spans((replace(spans[0], text=_BULLET.sub("", spans[0].text, count=1)), *spans[1:]))
             if not spans:
                 continue
-        result.append(Block(kind, spans, block.level))
+        result.append(Block(kind, spans, block.level, block.notes))
     return result
 
 
@@ -1103,7 +1107,7 @@ def _header_line_kind(line: str) -> str | None:
 def _anchor_ahead(blocks: Sequence[Block], index: int) -> bool:
     for block in blocks[index + 1 : index + 1 + _HEADER_LOOKAHEAD]:
         for line in block.plain.split("\n"):
-            if _header_line_kind(line.strip()) in ("number", "date"):
+            if _header_line_kind(line.strip()) in ("number", "date", "motto"):
                 return True
     return False
 

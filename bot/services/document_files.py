@@ -240,14 +240,14 @@ class _WordReader:
         label = self.numbering.label(paragraph._p, style_id)
         notes: list[str] = []
         spans = list(self._run_spans(paragraph, notes))
-        if not "".join(span.text for span in spans).strip():
+        if not "".join(span.text for span in spans).strip() and (label is None or not label.text):
             return None
         level = _heading_level(style_name)
         kind = BlockKind.HEADING if level else BlockKind.PARAGRAPH
         if label is not None and label.bullet:
             kind = BlockKind.LIST_ITEM if not level else kind
         elif label is not None and label.text:
-            first_bold = next((span.bold for span in spans if span.text.strip()), False)
+            first_bold = next((span.bold for span in spans if span.text.strip()), _mark_bold(paragraph))
             bold = label.bold if label.bold is not None else first_bold
             spans.insert(0, Span(label.text + (label.suffix or ""), bold=bold))
         elif label is None and not level and style_name.lower().startswith("list"):
@@ -369,6 +369,20 @@ def _effective(run: Run, attribute: str, paragraph_style: Any) -> bool:
             if value is not None:
                 return bool(value)
             style = style.base_style
+    return False
+
+
+def _mark_bold(paragraph: Paragraph) -> bool:
+    """Bold of the paragraph mark (what an empty numbered paragraph's number is drawn in), or of its style."""
+    properties = paragraph._p.pPr
+    mark = properties.find(f"{qn('w:rPr')}/{qn('w:b')}") if properties is not None else None
+    if mark is not None:
+        return (mark.get(qn("w:val")) or "true").lower() not in ("0", "false", "off")
+    style = paragraph.style
+    while style is not None:
+        if style.font.bold is not None:
+            return bool(style.font.bold)
+        style = style.base_style
     return False
 
 
