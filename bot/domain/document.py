@@ -744,6 +744,17 @@ def looks_like_layout(cell_texts: Iterable[str]) -> bool:
     return False
 
 
+def looks_like_header_or_signature(line: str) -> bool:
+    """A line of a document's header or signature block (motto, "Số: …", date line,
+    "Nơi nhận:", "TM. …", "(Đã ký)"): out of place inside a section."""
+    line = " ".join(line.split())
+    if not line:
+        return False
+    if _header_line_kind(line) in ("motto", "number", "date") or fold(line).startswith("noi nhan"):
+        return True
+    return fold(line).strip(". ()") in _SIGNATURE_NOTES or fold(line).startswith(("tm. ", "kt. "))
+
+
 def _row_as_line(row: Sequence[tuple[Span, ...]]) -> Block:
     spans: list[Span] = []
     for cell in (cell for cell in row if cell):
