@@ -447,3 +447,136 @@ DECISION_TEXT_OUTLINE = [
     ("Chương I › Điều 2", "Điều 2. Đối tượng áp dụng"),
     ("Chương II › Điều 3", "Điều 3. Trách nhiệm thi hành"),
 ]
+
+
+# --------------------------------------------------------------------------
+# PDF with a text layer
+# --------------------------------------------------------------------------
+
+
+def text_pdf(pages: Sequence[Sequence[str]], *, password: str | None = None) -> bytes:
+    """A PDF whose pages print these lines, with a real text layer.
+
+    The text is shown with a Type0 font (Identity-H, two bytes a character) and a
+    ToUnicode map, as PDF printers write Vietnamese; the font itself is not
+    embedded, which changes nothing for the text layer.
+    """
+    from pypdf import PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
+
+    writer = PdfWriter()
+    ranges = [f"<{high:02X}00> <{high:02X}FF> <{high:02X}00>" for high in range(256)]
+    blocks = "\n".join(
+        f"{len(chunk)} beginbfrange\n" + "\n".join(chunk) + "\nendbfrange" for chunk in (ranges[i : i + 100] for i in range(0, 256, 100))
+    )
+    cmap = DecodedStreamObject()
+    cmap.set_data(
+        (
+            "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+            "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+            "/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n"
+            "1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
+            f"{blocks}\nendcmap CMapName currentdict /CMap defineresource pop end end"
+        ).encode()
+    )
+    descriptor = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/FontDescriptor"),
+            NameObject("/FontName"): NameObject("/TimesNewRoman"),
+            NameObject("/Flags"): NumberObject(32),
+            NameObject("/FontBBox"): ArrayObject([NumberObject(v) for v in (0, -200, 1000, 900)]),
+            NameObject("/ItalicAngle"): NumberObject(0),
+            NameObject("/Ascent"): NumberObject(900),
+            NameObject("/Descent"): NumberObject(-200),
+            NameObject("/CapHeight"): NumberObject(700),
+            NameObject("/StemV"): NumberObject(80),
+        }
+    )
+    descendant = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/CIDFontType2"),
+            NameObject("/BaseFont"): NameObject("/TimesNewRoman"),
+            NameObject("/CIDSystemInfo"): DictionaryObject(
+                {
+                    NameObject("/Registry"): TextStringObject("Adobe"),
+                    NameObject("/Ordering"): TextStringObject("Identity"),
+                    NameObject("/Supplement"): NumberObject(0),
+                }
+            ),
+            NameObject("/FontDescriptor"): writer._add_object(descriptor),
+            NameObject("/DW"): NumberObject(500),
+        }
+    )
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type0"),
+            NameObject("/BaseFont"): NameObject("/TimesNewRoman"),
+            NameObject("/Encoding"): NameObject("/Identity-H"),
+            NameObject("/DescendantFonts"): ArrayObject([writer._add_object(descendant)]),
+            NameObject("/ToUnicode"): writer._add_object(cmap),
+        }
+    )
+    font_ref = writer._add_object(font)
+    for lines in pages:
+        page = writer.add_blank_page(595, 842)
+        shown = "\n".join(f"<{line.encode('utf-16-be').hex().upper()}> Tj T*" for line in lines)
+        content = DecodedStreamObject()
+        content.set_data(f"BT /F1 12 Tf 16 TL 56 790 Td\n{shown}\nET".encode())
+        page[NameObject("/Contents")] = writer._add_object(content)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})}
+        )
+    if password:
+        writer.encrypt(password)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+# A signed regulation as agencies publish it: printed lines, a paragraph running over a page
+# break, a page number on every page.
+PDF_PAGES = [
+    [
+        "UBND XÃ TÂN TRUNG",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Số: 20/QĐ-UBND",
+        "Tân Trung, ngày 06 tháng 3 năm 2024",
+        "QUY CHẾ",
+        "Tiếp công dân của Ủy ban nhân dân xã",
+        "Chương I",
+        "QUY ĐỊNH CHUNG",
+        "Điều 1. Phạm vi điều chỉnh",
+        "Quy chế này quy định việc tiếp công dân tại trụ sở Ủy ban nhân dân xã, bao gồm thời gian,",
+        "địa điểm, trách nhiệm của cán bộ tiếp công dân và quyền của công dân đến trụ sở theo quy định của",
+        "1",
+    ],
+    [
+        "2",
+        "Luật Tiếp công dân năm 2013.",
+        "Điều 2. Thời gian tiếp công dân",
+        "1. Thứ Năm hằng tuần, buổi sáng.",
+        "2. Ngày 15 hằng tháng, cả ngày.",
+        "Chương II",
+        "TỔ CHỨC THỰC HIỆN",
+        "Điều 3. Trách nhiệm thi hành",
+        "Văn phòng Ủy ban nhân dân xã theo dõi việc thực hiện Quy chế này./.",
+        "CHỦ TỊCH",
+        "(Đã ký)",
+        "Lê Văn Bình",
+    ],
+]
+PDF_OUTLINE = [
+    ("Chương I › Điều 1", "Điều 1. Phạm vi điều chỉnh"),
+    ("Chương I › Điều 2", "Điều 2. Thời gian tiếp công dân"),
+    ("Chương II › Điều 3", "Điều 3. Trách nhiệm thi hành"),
+]

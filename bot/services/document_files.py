@@ -24,6 +24,8 @@ from docx.oxml.ns import qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
+from pypdf import PdfReader
+from pypdf.errors import FileNotDecryptedError
 
 from bot.domain.document import (
     Block,
@@ -35,6 +37,7 @@ from bot.domain.document import (
     parse_blocks,
     parse_markdown,
     parse_plain_text,
+    plain_text_blocks,
     render_light,
     table_blocks,
 )
@@ -45,7 +48,10 @@ MAX_BYTES = 10 * 1024 * 1024
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown"})
 TEXT_EXTENSIONS = frozenset({".txt"})
 DOCX_EXTENSIONS = frozenset({".docx"})
-SUPPORTED_EXTENSIONS = MARKDOWN_EXTENSIONS | TEXT_EXTENSIONS | DOCX_EXTENSIONS
+PDF_EXTENSIONS = frozenset({".pdf"})
+SUPPORTED_EXTENSIONS = MARKDOWN_EXTENSIONS | TEXT_EXTENSIONS | DOCX_EXTENSIONS | PDF_EXTENSIONS
+# Office formats Word or LibreOffice can open and save as .docx.
+CONVERTIBLE_EXTENSIONS = frozenset({".odt", ".rtf", ".wpd", ".pages", ".docm", ".dotx", ".dot", ".htm", ".html"})
 
 # Leading bytes of formats that are sometimes renamed to .md/.txt by mistake.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -99,6 +105,8 @@ def parse_document_bytes(data: bytes, filename: str) -> ParsedDocument:
     try:
         if extension in DOCX_EXTENSIONS:
             return parse_blocks(docx_blocks(data, filename))
+        if extension in PDF_EXTENSIONS:
+            return parse_blocks(pdf_blocks(data, filename))
         text = decode_text(data, filename)
         if extension in MARKDOWN_EXTENSIONS:
             return parse_markdown(text)
@@ -115,6 +123,8 @@ def _check_extension(filename: str) -> str:
         return extension
     if extension == ".doc":
         raise DocumentFileError(t("doc.error.legacy_doc", name=filename), filename=filename)
+    if extension in CONVERTIBLE_EXTENSIONS:
+        raise DocumentFileError(t("doc.error.convert_to_docx", name=filename, extension=extension), filename=filename)
     if not extension:
         raise DocumentFileError(t("doc.error.no_extension", name=filename), filename=filename)
     raise DocumentFileError(t("doc.error.unknown_extension", name=filename, extension=extension), filename=filename)
@@ -401,3 +411,44 @@ def _heading_level(style_name: str) -> int:
         return 1
     match = _HEADING_STYLE.match(style_name.strip())
     return int(match.group(1)) if match else 0
+
+
+# --------------------------------------------------------------------------
+# PDF files (the signed copy agencies publish)
+# --------------------------------------------------------------------------
+
+# A PDF page with fewer visible characters than this has no usable text layer (a scan).
+_MIN_PDF_TEXT = 20
+_PAGE_NUMBER = re.compile(r"^\s*(?:trang\s*)?-?\s*\d{1,4}\s*-?\s*(?:/\s*\d{1,4})?\s*$", re.I)
+
+
+def pdf_blocks(data: bytes, filename: str) -> list[Block]:
+    """Read the text layer of a PDF, one block per printed line.
+
+    A PDF keeps printed lines, not paragraphs; the parser's page-break joining
+    puts the lines of a paragraph back together, and the page numbers printed
+    at the top or bottom of each page are dropped. A scan has no text layer and
+    is refused with what to do instead.
+    """
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentFileError(t("doc.error.pdf_encrypted", name=filename), filename=filename)
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentFileError:
+        raise
+    except FileNotDecryptedError:
+        raise DocumentFileError(t("doc.error.pdf_encrypted", name=filename), filename=filename) from None
+    except Exception:  # pypdf raises many types on damaged files
+        raise DocumentFileError(t("doc.error.corrupt_pdf", name=filename), filename=filename) from None
+    if sum(len("".join(text.split())) for text in pages) < _MIN_PDF_TEXT:
+        raise DocumentFileError(t("doc.error.pdf_scanned", name=filename), filename=filename)
+    lines: list[str] = []
+    for text in pages:
+        page_lines = [line for line in text.splitlines() if line.strip()]
+        while page_lines and _PAGE_NUMBER.match(page_lines[0]):
+            page_lines.pop(0)
+        while page_lines and _PAGE_NUMBER.match(page_lines[-1]):
+            page_lines.pop()
+        lines.extend(page_lines)
+    return plain_text_blocks("\n".join(lines))

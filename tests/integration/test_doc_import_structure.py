@@ -67,3 +67,19 @@ def test_dry_run_warns_and_its_json_carries_the_warnings(db_url: str, tmp_path: 
     data = json.loads(congkhai(db_url, "doc", "import", str(path), "--dry-run", "--json").output)
     assert data["warnings"][0] == "Số điều bị nhảy: sau Điều 7 là Điều 9."
     assert congkhai(db_url, "doc", "list", "--json").output.strip() == "[]"
+
+
+def test_a_text_layer_pdf_imports_and_a_scan_is_refused(db_url: str, tmp_path: Path) -> None:
+    from tests.document_corpus import PDF_OUTLINE, PDF_PAGES, text_pdf
+
+    signed = _write(tmp_path, "quy-che-tiep-dan.pdf", text_pdf(PDF_PAGES))
+    result = congkhai(db_url, "doc", "import", str(signed), "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(congkhai(db_url, "doc", "show", str(json.loads(result.output)["id"]), "--json").output)
+    assert [(s["path"], s["heading"]) for s in shown["sections"]] == PDF_OUTLINE
+
+    scan = _write(tmp_path, "ban-quet.pdf", text_pdf([[]]))
+    refused = congkhai(db_url, "doc", "import", str(scan))
+    assert refused.exit_code == 1
+    assert "Không nhập được ban-quet.pdf" in refused.output and "bản PDF quét" in refused.output
+    assert len(json.loads(congkhai(db_url, "doc", "list", "--json").output)) == 1
