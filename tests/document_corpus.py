@@ -580,3 +580,37 @@ PDF_OUTLINE = [
     ("Chương I › Điều 2", "Điều 2. Thời gian tiếp công dân"),
     ("Chương II › Điều 3", "Điều 3. Trách nhiệm thi hành"),
 ]
+
+
+def codified_law() -> Sample:
+    """Codified law (pháp điển) copied into Word: long article labels, a heading glued to the
+    previous sentence, a hyperlink and struck-out text."""
+    corpus = Corpus()
+    corpus.para("Điều 44.13.LQ.1. Phạm vi điều chỉnh", bold=True)
+    corpus.para("Luật này quy định về quản lý, sử dụng tài sản công.")
+    corpus.para("Điều 44.13.LQ.2. Nguyên tắc quản lý", bold=True)
+    corpus.para(
+        "Tài sản công phải được sử dụng đúng mục đích, tiết kiệm, chống lãng phí."
+        "Điều 44.13.TT.7.4. Nguyên tắc sử dụng\nSử dụng đúng tiêu chuẩn, định mức."
+    )
+    source = corpus.para("Xem toàn văn tại ")
+    hyperlink = parse_xml(
+        f'<w:hyperlink {nsdecls("w", "r")} r:id="{source.part.relate_to("https://phapdien.moj.gov.vn", RT.HYPERLINK, is_external=True)}">'
+        '<w:r><w:t>Bộ pháp điển</w:t></w:r></w:hyperlink>'
+    )
+    source._p.append(hyperlink)
+    source.add_run(" (bản ")
+    source.add_run("cũ").font.strike = True
+    source.add_run(" mới).")
+    return Sample(
+        "phap-dien.docx",
+        corpus.bytes(),
+        [
+            ("Điều 44.13.LQ.1", "Điều 44.13.LQ.1. Phạm vi điều chỉnh"),
+            ("Điều 44.13.LQ.2", "Điều 44.13.LQ.2. Nguyên tắc quản lý"),
+            ("Điều 44.13.TT.7.4", "Điều 44.13.TT.7.4. Nguyên tắc sử dụng"),
+        ],
+    )
+
+
+WORD_SAMPLES = (*WORD_SAMPLES, codified_law)

@@ -268,9 +268,19 @@ class _WordReader:
         """Every visible run, including those inside hyperlinks, fields and tracked insertions;
         a footnote reference becomes its number, and the note is kept for the end of the section."""
         paragraph_style = paragraph.style
-        for element in paragraph._p.iter(qn("w:r")):
+        link: tuple[Any, str, str] | None = None  # (w:hyperlink, its address, its text so far)
+        for element in paragraph._p.iter(qn("w:r"), qn("w:hyperlink")):
+            if element.tag == qn("w:hyperlink") or (link is not None and not _inside(element, link[0])):
+                if link is not None and link[1] and _address(link[1]) not in _address(link[2]):
+                    yield Span(f" ({link[1]})")
+                link = None
+            if element.tag == qn("w:hyperlink"):
+                link = (element, _link_address(paragraph, element), "")
+                continue
             if _skipped(element, paragraph._p):
                 continue
+            if link is not None:
+                link = (link[0], link[1], link[2] + "".join(node.text or "" for node in element.iter(qn("w:t"))))
             reference = element.find(qn("w:footnoteReference"))
             if reference is not None:
                 note = self.footnotes.get(reference.get(qn("w:id")) or "")
@@ -288,6 +298,8 @@ class _WordReader:
                     _effective(run, "italic", paragraph_style),
                     _effective(run, "strike", paragraph_style),
                 )
+        if link is not None and link[1] and _address(link[1]) not in _address(link[2]):
+            yield Span(f" ({link[1]})")
 
 
 def docx_blocks(data: bytes, filename: str) -> list[Block]:
@@ -331,6 +343,31 @@ def _footnotes(part: Any) -> dict[str, str]:
         if text:
             notes[note.get(qn("w:id")) or ""] = text
     return notes
+
+
+def _inside(element: Any, ancestor: Any) -> bool:
+    node = element.getparent()
+    while node is not None:
+        if node is ancestor:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _link_address(paragraph: Paragraph, hyperlink: Any) -> str:
+    """The web address a Word hyperlink points to (an internal bookmark has none)."""
+    relationship = hyperlink.get(qn("r:id"))
+    if not relationship:
+        return ""
+    try:
+        rel = paragraph.part.rels[relationship]
+    except KeyError:
+        return ""
+    return str(rel.target_ref) if rel.is_external else ""
+
+
+def _address(text: str) -> str:
+    return re.sub(r"^(?:https?://|mailto:)|/$", "", text.strip().lower())
 
 
 def _escape_light(text: str) -> str:

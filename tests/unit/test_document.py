@@ -532,6 +532,8 @@ _FRAGMENTS = st.sampled_from(
         "Điều 5.", "Mục 1", "Số: 1/KH", "Hà Nội, ngày 1 tháng 2 năm 2024", "KẾ HOẠCH", "Nơi nhận:", "Trên đây là",
         "CHỦ TỊCH", "Nguyễn Văn A", "(Linh)", "|", "---", "`", "\\", ":", ";", ".", "chữ", "Chữ", " ", "\t",
         "\u00a0", "\u200b", "\ufeff", "e\u0301", "😀", "<b>", "&", "    mã", "> ", "```",
+        "Điều 11.", "Điều 3 . ", "Điều 44.13.LQ.1. ", "a. ", "QUYẾT ĐỊNH", "(Ban hành kèm theo Quyết định)", "~~",
+        "<br>", "[x](https://a.vn)", "của", ",", "Độc lập - Tự do - Hạnh phúc",
     ]
 )
 
@@ -549,4 +551,5 @@ def test_any_text_parses_or_gets_a_clear_error(parts: list[str]) -> None:
         assert document.sections
         assert [section.ordinal for section in document.sections] == list(range(1, len(document.sections) + 1))
         assert all(section.heading and section.path for section in document.sections)
+        assert all(section.body.strip() for section in document.sections), "a section without text"
         assert document.content_hash() == parse(text).content_hash()

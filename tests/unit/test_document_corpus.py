@@ -115,3 +115,14 @@ def test_decision_with_regulation_as_text(name: str, separator: str) -> None:
     assert document.decision is not None
     assert [a.heading for a in document.decision.articles] == ["Điều 1", "Điều 2", "Điều 3"]
     assert document.decision.articles[2].text == "Văn phòng và cán bộ, công chức xã chịu trách nhiệm thi hành Quyết định này./."
+
+
+def test_codified_law_in_word_keeps_links_and_struck_text() -> None:
+    from tests.document_corpus import codified_law
+
+    document = _parse(codified_law())
+    assert document.sections[1].text == "Tài sản công phải được sử dụng đúng mục đích, tiết kiệm, chống lãng phí."
+    assert document.sections[2].body == (
+        "Sử dụng đúng tiêu chuẩn, định mức.\n\n"
+        "Xem toàn văn tại Bộ pháp điển (https://phapdien.moj.gov.vn) (bản ~~cũ~~ mới)."
+    )
