@@ -438,23 +438,15 @@ def find_enacted_text(blocks: Sequence[Block]) -> int | None:
     with its own title (QUY CHẾ, QUY ĐỊNH, …) right before a "Ban hành kèm
     theo" line, possibly after its own copy of the header (issuer, motto).
     """
-    adoption = next((i for i, block in enumerate(blocks) if is_adoption_line(block)), None)
-    if adoption is None:
+    opening = next((i for i, b in enumerate(blocks[:12]) if _is_upper(_first_line(b)) and fold(_first_line(b)) == "quyet dinh"), None)
+    if opening is None:
         return None
-    before = blocks[:adoption]
-    first_title = next((b for b in before[:12] if _is_upper(b.plain.split("\n")[0].strip())
-                        and fold(b.plain).startswith("quyet dinh")), None)
-    if first_title is None:
-        return None
-    if not any((n := parse_numbering(b.plain)) is not None and n.kind is NumberingKind.ARTICLE for b in before):
-        return None
-    title_at = None
-    for index in range(adoption - 1, max(adoption - 4, -1), -1):
-        first_line = blocks[index].plain.split("\n")[0].strip()
-        if _is_upper(first_line) and fold(first_line).startswith(_ENACTED_KINDS):
-            title_at = index
-            break
+    title_at = _enacted_title(blocks, opening)
     if title_at is None:
+        return None
+    if not any(
+        (n := parse_numbering(b.plain)) is not None and n.kind is NumberingKind.ARTICLE for b in blocks[opening:title_at]
+    ):
         return None
     start = title_at
     meta = 0
@@ -466,6 +458,30 @@ def find_enacted_text(blocks: Sequence[Block]) -> int | None:
             break
         start -= 1
     return start
+
+
+def _first_line(block: Block) -> str:
+    return block.plain.split("\n")[0].strip()
+
+
+def _is_enacted_title(block: Block) -> bool:
+    line = _first_line(block)
+    return _is_upper(line) and fold(line).startswith(_ENACTED_KINDS) and len(line) < 200
+
+
+def _enacted_title(blocks: Sequence[Block], opening: int) -> int | None:
+    """The regulation's title: just before its "Ban hành kèm theo" line, or else the first
+    title after the decision's recipients and signature."""
+    adoption = next((i for i in range(opening, len(blocks)) if is_adoption_line(blocks[i])), None)
+    if adoption is not None:
+        for index in range(adoption - 1, max(adoption - 4, opening), -1):
+            if _is_enacted_title(blocks[index]):
+                return index
+        return None
+    recipients = next((i for i in range(opening, len(blocks)) if _is_recipients_marker(blocks[i])), None)
+    if recipients is None:
+        return None
+    return next((i for i in range(recipients + 1, len(blocks)) if _is_enacted_title(blocks[i])), None)
 
 
 def _is_meta_only(block: Block) -> bool:

@@ -126,3 +126,19 @@ def test_codified_law_in_word_keeps_links_and_struck_text() -> None:
         "Sử dụng đúng tiêu chuẩn, định mức.\n\n"
         "Xem toàn văn tại Bộ pháp điển (https://phapdien.moj.gov.vn) (bản ~~cũ~~ mới)."
     )
+
+
+def test_decision_followed_by_its_regulation_without_an_adoption_line() -> None:
+    lines = [line for line in DECISION_TEXT_LINES if not line.startswith("(Ban hành kèm theo")]
+    document = parse_document_bytes("\n".join(lines).encode(), "quyet-dinh.txt")
+    assert _outline(document) == DECISION_TEXT_OUTLINE
+    assert document.decision is not None and len(document.decision.articles) == 3
+    assert document.adopted_by is None
+
+
+def test_a_decision_alone_keeps_its_articles_as_sections() -> None:
+    lines = DECISION_TEXT_LINES[: DECISION_TEXT_LINES.index("Nguyễn Văn An") + 1]
+    document = parse_document_bytes("\n".join(lines).encode(), "quyet-dinh.txt")
+    assert document.decision is None
+    assert document.title == "QUYẾT ĐỊNH"
+    assert [s.heading for s in document.sections][-3:] == ["Điều 1", "Điều 2", "Điều 3"]
