@@ -472,9 +472,11 @@ def text_pdf(pages: Sequence[Sequence[str]], *, password: str | None = None) -> 
     )
 
     writer = PdfWriter()
-    ranges = [f"<{high:02X}00> <{high:02X}FF> <{high:02X}00>" for high in range(256)]
+    used = sorted({char for lines in pages for line in lines for char in line})
+    pairs = [f"<{ord(char):04X}> <{ord(char):04X}>" for char in used]
     blocks = "\n".join(
-        f"{len(chunk)} beginbfrange\n" + "\n".join(chunk) + "\nendbfrange" for chunk in (ranges[i : i + 100] for i in range(0, 256, 100))
+        f"{len(chunk)} beginbfchar\n" + "\n".join(chunk) + "\nendbfchar"
+        for chunk in (pairs[i : i + 100] for i in range(0, len(pairs), 100))
     )
     cmap = DecodedStreamObject()
     cmap.set_data(

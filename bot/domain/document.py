@@ -843,6 +843,8 @@ def _squeeze(text: str) -> str:
 
 def _restyle(spans: list[Span], original: str, squeezed: str) -> tuple[Span, ...]:
     """Map the squeezed text back onto the styles of the original characters."""
+    if len(spans) == 1 and "\n" not in squeezed:
+        return (Span(squeezed, *spans[0].style),)  # one style throughout: nothing to map
     styles: list[tuple[bool, bool, bool]] = []
     for span in spans:
         styles.extend([span.style] * len(span.text))

@@ -20,6 +20,7 @@ from typing import Any
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
@@ -199,6 +200,7 @@ class _WordReader:
 
     def __init__(self, document: Any) -> None:
         part = document.part
+        self.styles = _StyleCache(document)
         self.numbering = WordNumbering(_related_xml(part, RT.NUMBERING), _styles_xml(document))
         self.footnotes = _footnotes(part)
         self.footnote_count = 0
@@ -246,7 +248,8 @@ class _WordReader:
 
     def paragraph_block(self, paragraph: Paragraph) -> Block | None:
         """One Word paragraph as a block, with its automatic number and run formatting as spans."""
-        style_name, style_id = _style(paragraph)
+        style = self.styles.paragraph_style(paragraph._p)
+        style_name, style_id = (style.name or "", style.style_id) if style is not None else ("", None)
         label = self.numbering.label(paragraph._p, style_id)
         notes: list[str] = []
         spans = list(self._run_spans(paragraph, notes))
@@ -257,7 +260,7 @@ class _WordReader:
         if label is not None and label.bullet:
             kind = BlockKind.LIST_ITEM if not level else kind
         elif label is not None and label.text:
-            first_bold = next((span.bold for span in spans if span.text.strip()), _mark_bold(paragraph))
+            first_bold = next((span.bold for span in spans if span.text.strip()), self._mark_bold(paragraph, style))
             bold = label.bold if label.bold is not None else first_bold
             spans.insert(0, Span(label.text + (label.suffix or ""), bold=bold))
         elif label is None and not level and style_name.lower().startswith("list"):
@@ -267,7 +270,7 @@ class _WordReader:
     def _run_spans(self, paragraph: Paragraph, notes: list[str]) -> Iterator[Span]:
         """Every visible run, including those inside hyperlinks, fields and tracked insertions;
         a footnote reference becomes its number, and the note is kept for the end of the section."""
-        paragraph_style = paragraph.style
+        paragraph_style = self.styles.paragraph_style(paragraph._p)
         link: tuple[Any, str, str] | None = None  # (w:hyperlink, its address, its text so far)
         for element in paragraph._p.iter(qn("w:r"), qn("w:hyperlink")):
             if element.tag == qn("w:hyperlink") or (link is not None and not _inside(element, link[0])):
@@ -292,14 +295,72 @@ class _WordReader:
             run = Run(element, paragraph)
             text = run.text.replace("\t", " ")
             if text:
+                run_style = self.styles.run_style(element)
                 yield Span(
                     text,
-                    _effective(run, "bold", paragraph_style),
-                    _effective(run, "italic", paragraph_style),
-                    _effective(run, "strike", paragraph_style),
+                    self._effective(run, "bold", run_style, paragraph_style),
+                    self._effective(run, "italic", run_style, paragraph_style),
+                    self._effective(run, "strike", run_style, paragraph_style),
                 )
         if link is not None and link[1] and _address(link[1]) not in _address(link[2]):
             yield Span(f" ({link[1]})")
+
+
+    def _effective(self, run: Run, attribute: str, run_style: Any, paragraph_style: Any) -> bool:
+        """A run's bold/italic/strike as Word shows it: the run, then its character style, then the paragraph style."""
+        value = getattr(run.font, attribute)
+        if value is not None:
+            return bool(value)
+        for style in (run_style, paragraph_style):
+            value = self.styles.value(style, attribute)
+            if value is not None:
+                return value
+        return False
+
+    def _mark_bold(self, paragraph: Paragraph, style: Any) -> bool:
+        """Bold of the paragraph mark (what an empty numbered paragraph's number is drawn in), or of its style."""
+        properties = paragraph._p.pPr
+        mark = properties.find(f"{qn('w:rPr')}/{qn('w:b')}") if properties is not None else None
+        if mark is not None:
+            return (mark.get(qn("w:val")) or "true").lower() not in ("0", "false", "off")
+        return bool(self.styles.value(style, "bold"))
+
+
+class _StyleCache:
+    """Styles by id, looked up once: python-docx scans every style on each lookup."""
+
+    def __init__(self, document: Any) -> None:
+        self._by_id: dict[str, Any] = {}
+        self._default: dict[Any, Any] = {}
+        self._values: dict[tuple[str, str], bool | None] = {}
+        try:
+            styles = list(document.styles)
+        except (KeyError, ValueError):
+            styles = []
+        for style in styles:
+            self._by_id[style.style_id] = style
+            if style.element.default:
+                self._default.setdefault(style.type, style)
+
+    def paragraph_style(self, p: Any) -> Any | None:
+        return self._by_id.get(p.style or "") or self._default.get(WD_STYLE_TYPE.PARAGRAPH)
+
+    def run_style(self, r: Any) -> Any | None:
+        return self._by_id.get(r.style or "") or self._default.get(WD_STYLE_TYPE.CHARACTER)
+
+    def value(self, style: Any | None, attribute: str) -> bool | None:
+        """``attribute`` as the style sets it, or as the style it is based on does."""
+        if style is None:
+            return None
+        key = (style.style_id, attribute)
+        if key not in self._values:
+            value = getattr(style.font, attribute)
+            if value is None:
+                base = style.base_style
+                self._values[key] = self.value(base, attribute) if base is not None else None
+            else:
+                self._values[key] = bool(value)
+        return self._values[key]
 
 
 def docx_blocks(data: bytes, filename: str) -> list[Block]:
@@ -403,44 +464,6 @@ def _skipped(element: Any, stop: Any) -> bool:
             return True
         node = node.getparent()
     return False
-
-
-def _effective(run: Run, attribute: str, paragraph_style: Any) -> bool:
-    """A run's bold/italic/strike as Word shows it: the run, then its character style, then the paragraph style."""
-    value = getattr(run.font, attribute)
-    if value is not None:
-        return bool(value)
-    for style in (run.style, paragraph_style):
-        while style is not None:
-            value = getattr(style.font, attribute)
-            if value is not None:
-                return bool(value)
-            style = style.base_style
-    return False
-
-
-def _mark_bold(paragraph: Paragraph) -> bool:
-    """Bold of the paragraph mark (what an empty numbered paragraph's number is drawn in), or of its style."""
-    properties = paragraph._p.pPr
-    mark = properties.find(f"{qn('w:rPr')}/{qn('w:b')}") if properties is not None else None
-    if mark is not None:
-        return (mark.get(qn("w:val")) or "true").lower() not in ("0", "false", "off")
-    style = paragraph.style
-    while style is not None:
-        if style.font.bold is not None:
-            return bool(style.font.bold)
-        style = style.base_style
-    return False
-
-
-def _style(paragraph: Paragraph) -> tuple[str, str | None]:
-    try:
-        style = paragraph.style
-    except (KeyError, ValueError):
-        return "", None
-    if style is None:
-        return "", None
-    return style.name or "", style.style_id
 
 
 def _heading_level(style_name: str) -> int:
