@@ -227,16 +227,20 @@ _ROMAN = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "X
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
+_MAX_ROMAN = 3999
+_MAX_LETTERS = 780  # Word stops at "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+
+
 def format_number(number: int, fmt: str) -> str:
-    """A counter in one of Word's number formats."""
-    if fmt in ("upperRoman", "lowerRoman") and number > 0:
+    """A counter in one of Word's number formats (decimal beyond what the format can write)."""
+    if fmt in ("upperRoman", "lowerRoman") and 0 < number <= _MAX_ROMAN:
         roman = ""
         for value, symbol in _ROMAN:
             while number >= value:
                 roman += symbol
                 number -= value
         return roman if fmt == "upperRoman" else roman.lower()
-    if fmt in ("upperLetter", "lowerLetter") and number > 0:
+    if fmt in ("upperLetter", "lowerLetter") and 0 < number <= _MAX_LETTERS:
         # Word repeats the letter past z: aa, bb, …
         letter = _LETTERS[(number - 1) % 26] * ((number - 1) // 26 + 1)
         return letter.upper() if fmt == "upperLetter" else letter
