@@ -438,15 +438,13 @@ def find_enacted_text(blocks: Sequence[Block]) -> int | None:
     with its own title (QUY CHẾ, QUY ĐỊNH, …) right before a "Ban hành kèm
     theo" line, possibly after its own copy of the header (issuer, motto).
     """
-    opening = next((i for i, b in enumerate(blocks[:12]) if _is_upper(_first_line(b)) and fold(_first_line(b)) == "quyet dinh"), None)
+    opening = next((i for i, b in enumerate(blocks[:12]) if _is_decision_title(b)), None)
     if opening is None:
         return None
     title_at = _enacted_title(blocks, opening)
     if title_at is None:
         return None
-    if not any(
-        (n := parse_numbering(b.plain)) is not None and n.kind is NumberingKind.ARTICLE for b in blocks[opening:title_at]
-    ):
+    if not any(_opens_article(block) for block in blocks[opening:title_at]):
         return None
     start = title_at
     meta = 0
@@ -458,6 +456,16 @@ def find_enacted_text(blocks: Sequence[Block]) -> int | None:
             break
         start -= 1
     return start
+
+
+def _is_decision_title(block: Block) -> bool:
+    line = _first_line(block)
+    return _is_upper(line) and fold(line) == "quyet dinh"
+
+
+def _opens_article(block: Block) -> bool:
+    numbering = parse_numbering(block.plain)
+    return numbering is not None and numbering.kind is NumberingKind.ARTICLE
 
 
 def _first_line(block: Block) -> str:

@@ -52,7 +52,8 @@ def outline_rows(parsed: ParsedDocument) -> list[OutlineRow]:
     for entry in top:
         inside = [s for s in parsed.sections if s.path == entry.path or s.path.startswith(entry.path + PATH_SEPARATOR)]
         articles = [label for s in inside if (label := article_label(s.path))]
-        rows.append(OutlineRow(entry.heading, len(inside), articles[0] if articles else None, articles[-1] if articles else None))
+        first, last = (articles[0], articles[-1]) if articles else (None, None)
+        rows.append(OutlineRow(entry.heading, len(inside), first, last))
     return rows
 
 
@@ -70,12 +71,16 @@ def summary_lines(parsed: ParsedDocument) -> list[str]:
         span = ""
         if row.first_article and row.last_article:
             first, last = row.first_article.removeprefix("Điều "), row.last_article.removeprefix("Điều ")
-            span = t("doc.check.article_one", first=first) if first == last else t("doc.check.article_range", first=first, last=last)
+            if first == last:
+                span = t("doc.check.article_one", first=first)
+            else:
+                span = t("doc.check.article_range", first=first, last=last)
         lines.append(t("doc.check.outline_row", heading=row.heading, count=row.sections, articles=span))
     if parsed.adopted_by:
         lines.append(t("doc.check.adopted", text=parsed.adopted_by))
     if parsed.decision is not None:
-        lines.append(t("doc.check.decision", number=parsed.decision.number or "—", articles=len(parsed.decision.articles)))
+        decision = parsed.decision
+        lines.append(t("doc.check.decision", number=decision.number or "—", articles=len(decision.articles)))
     return lines
 
 
@@ -86,7 +91,9 @@ def warnings(parsed: ParsedDocument) -> list[str]:
     found.extend(_numbering_gaps(parsed))
     found.extend(_long_sections(parsed))
     found.extend(_stray_lines(parsed))
-    found.extend(t("doc.warn.empty_heading", heading=issue.detail) for issue in parsed.issues if issue.code == "empty_heading")
+    found.extend(
+        t("doc.warn.empty_heading", heading=issue.detail) for issue in parsed.issues if issue.code == "empty_heading"
+    )
     return found
 
 

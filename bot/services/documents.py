@@ -12,8 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.db.models import Document, Section
 from bot.db.queries import database_key
-from bot.domain import chunking
-from bot.domain import document_check
+from bot.domain import chunking, document_check
 from bot.domain.document import PATH_SEPARATOR, Decision, OutlineEntry, ParsedDocument
 from bot.domain.limits import (
     TELEGRAM_LAST_RESERVE,
