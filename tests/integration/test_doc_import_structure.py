@@ -83,3 +83,31 @@ def test_a_text_layer_pdf_imports_and_a_scan_is_refused(db_url: str, tmp_path: P
     assert refused.exit_code == 1
     assert "Không nhập được ban-quet.pdf" in refused.output and "bản PDF quét" in refused.output
     assert len(json.loads(congkhai(db_url, "doc", "list", "--json").output)) == 1
+
+
+async def test_stored_context_reads_back_for_the_conversation(sessions) -> None:  # type: ignore[no-untyped-def]
+    """What the chat screens read: chapter titles above a section, the chapter a section opens,
+    and the decision, all from the stored document."""
+    import datetime as dt
+
+    from bot.domain.document_context import context_text
+    from bot.services import documents
+    from bot.services.document_files import parse_document_bytes
+
+    sample = decision_with_regulation()
+    parsed = parse_document_bytes(sample.data, sample.name)
+    now = dt.datetime(2026, 11, 3, 2, tzinfo=dt.UTC)
+    async with sessions() as session, session.begin():
+        document_id = (await documents.import_document(session, parsed, now, source_name=sample.name)).document.id
+    async with sessions() as session:
+        document = await documents.get_document(session, document_id)
+        assert document is not None
+        fourth = document.sections[3]
+        assert documents.titles_above(document, fourth.path) == ["Chương II. NỘI DUNG CÔNG KHAI"]
+        assert documents.titles_opening_at(document, 3) == ["Chương II. NỘI DUNG CÔNG KHAI"]
+        assert documents.titles_opening_at(document, 4) == []
+        decision = documents.decision_of(document)
+        assert decision == parsed.decision
+        context = context_text(document.adopted_by, decision)
+        assert context is not None and context.startswith("📌 Ban hành kèm theo Quyết định số 125/QĐ-SKHCN")
+        assert "Điều 2. Quyết định này có hiệu lực kể từ ngày ký." in context
