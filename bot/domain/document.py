@@ -30,6 +30,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
 
 from bot.domain.text import fold, nfc
 from bot.domain.texts import t
@@ -335,7 +336,7 @@ def light_to_plain(body: str) -> str:
 # Entry points
 # --------------------------------------------------------------------------
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).use(footnote_plugin)
 
 
 def parse_markdown(text: str) -> ParsedDocument:
@@ -571,7 +572,7 @@ def markdown_blocks(text: str) -> list[Block]:
     reader = _MarkdownReader()
     for token in _MARKDOWN.parse(nfc(text)):
         reader.feed(token)
-    return reader.blocks
+    return reader.finish()
 
 
 class _MarkdownReader:
@@ -592,11 +593,30 @@ class _MarkdownReader:
         self._rows: list[list[tuple[Span, ...]]] = []
         self._head_rows = 0
         self._in_head = False
+        # Footnotes: which notes each block refers to, and the notes' text once read at the end.
+        self._refs: dict[int, list[int]] = {}
+        self._note: int | None = None
+        self._notes: dict[int, list[str]] = {}
 
     def feed(self, token: Token) -> None:
         handler = getattr(self, "_on_" + token.type, None)
         if handler is not None:
             handler(token)
+
+    def finish(self) -> list[Block]:
+        """The blocks, each carrying the footnotes it refers to (numbered as the text shows them)."""
+        for index, ids in self._refs.items():
+            notes = tuple(
+                f"[{note + 1}] " + " ".join(self._notes.get(note, [])) for note in dict.fromkeys(ids)
+            )
+            self.blocks[index] = replace(self.blocks[index], notes=notes)
+        return self.blocks
+
+    def _on_footnote_open(self, token: Token) -> None:
+        self._note = int(token.meta["id"])
+
+    def _on_footnote_close(self, token: Token) -> None:
+        self._note = None
 
     def _on_heading_open(self, token: Token) -> None:
         self._pending = (BlockKind.HEADING, int(token.tag[1:]))
@@ -645,7 +665,13 @@ class _MarkdownReader:
         self._rows = []
 
     def _on_inline(self, token: Token) -> None:
-        spans = inline_spans(token.children or [])
+        refs: list[int] = []
+        spans = inline_spans(token.children or [], refs)
+        if self._note is not None:
+            self._notes.setdefault(self._note, []).append(render_light(clean_spans(spans)))
+            return
+        if refs:
+            self._refs.setdefault(len(self.blocks), []).extend(refs)
         if self._row is not None:
             self._row.append(spans)
             return
@@ -666,7 +692,7 @@ class _MarkdownReader:
 _BR_TAG = re.compile(r"<br\s*/?>", re.I)
 
 
-def inline_spans(children: Sequence[Token]) -> tuple[Span, ...]:
+def inline_spans(children: Sequence[Token], footnotes: list[int] | None = None) -> tuple[Span, ...]:
     """Inline tokens to spans.
 
     A link keeps its address after its text (a phone shows no hover); ``<br>``,
@@ -684,6 +710,11 @@ def inline_spans(children: Sequence[Token]) -> tuple[Span, ...]:
                     spans.append(Span("\n"))
                 if piece:
                     spans.append(Span(piece, bold > 0, italic > 0, strike > 0))
+        elif kind == "footnote_ref":
+            number = int(child.meta["id"])
+            spans.append(Span(f"[{number + 1}]"))
+            if footnotes is not None:
+                footnotes.append(number)
         elif kind == "link_open":
             links.append((str(child.attrs.get("href") or ""), len(spans)))
         elif kind == "link_close" and links:
@@ -1644,7 +1675,7 @@ def _flush(pending: _Pending, has_child: bool, built: _Built) -> None:
             return
         pending.parts.append(render_light((Span(pending.heading),)))
     parts = list(pending.parts)
-    parts.extend(pending.notes)
+    parts.extend(dict.fromkeys(pending.notes))  # a note referred to twice in a section is printed once
     sections.append(ParsedSection(len(sections) + 1, pending.path, pending.heading, "\n\n".join(parts)))
 
 

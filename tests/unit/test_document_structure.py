@@ -249,3 +249,14 @@ def test_adoption_line_is_metadata_not_a_section(parse) -> None:  # type: ignore
     assert (document.title, document.subtitle) == ("QUY CHẾ", "Thực hiện dân chủ trong hoạt động của cơ quan")
     assert document.adopted_by == "Ban hành kèm theo Quyết định số 12/QĐ-UBND ngày 05 tháng 3 năm 2024 của Chủ tịch UBND xã"
     assert _outline(document) == [("Điều 1", "Điều 1. Phạm vi")]
+
+
+def test_markdown_footnotes_are_numbered_at_the_end_of_their_section() -> None:
+    document = parse_markdown(
+        "**Điều 1. Một**\n\nNội dung[^luat] và thêm[^x], lại[^x].\n\n**Điều 2. Hai**\n\nHai[^x].\n\n"
+        "[^luat]: Theo Luật số 10/2022/QH15.\n[^x]: Ghi chú *riêng*.\n"
+    )
+    assert [s.body for s in document.sections] == [
+        "Nội dung[1] và thêm[2], lại[2].\n\n[1] Theo Luật số 10/2022/QH15.\n\n[2] Ghi chú *riêng*.",
+        "Hai[2].\n\n[2] Ghi chú *riêng*.",
+    ]
