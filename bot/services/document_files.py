@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -503,12 +504,30 @@ def pdf_blocks(data: bytes, filename: str) -> list[Block]:
         raise DocumentFileError(t("doc.error.corrupt_pdf", name=filename), filename=filename) from None
     if sum(len("".join(text.split())) for text in pages) < _MIN_PDF_TEXT:
         raise DocumentFileError(t("doc.error.pdf_scanned", name=filename), filename=filename)
-    lines: list[str] = []
+    page_lines = []
     for text in pages:
-        page_lines = [line for line in text.splitlines() if line.strip()]
-        while page_lines and _PAGE_NUMBER.match(page_lines[0]):
-            page_lines.pop(0)
-        while page_lines and _PAGE_NUMBER.match(page_lines[-1]):
-            page_lines.pop()
-        lines.extend(page_lines)
-    return plain_text_blocks("\n".join(lines))
+        kept = [line for line in text.splitlines() if line.strip()]
+        while kept and _PAGE_NUMBER.match(kept[0]):
+            kept.pop(0)
+        while kept and _PAGE_NUMBER.match(kept[-1]):
+            kept.pop()
+        page_lines.append(kept)
+    _drop_running_lines(page_lines)
+    return plain_text_blocks("\n".join(line for kept in page_lines for line in kept))
+
+
+def _drop_running_lines(pages: list[list[str]]) -> None:
+    """Drop a running header or footer: the same first (or last) line on most pages."""
+    if len(pages) < 3:
+        return
+    for position in (0, -1):
+        shape = Counter(_line_shape(lines[position]) for lines in pages if lines)
+        repeated = {line for line, count in shape.items() if count * 2 >= len(pages) and count >= 3}
+        for lines in pages:
+            if lines and _line_shape(lines[position]) in repeated:
+                lines.pop(position)
+
+
+def _line_shape(line: str) -> str:
+    """A line with its numbers blanked: "Trang 2/5" and "Trang 3/5" are the same running line."""
+    return re.sub(r"\d+", "#", " ".join(line.split()))

@@ -50,3 +50,19 @@ def test_damaged_pdf_is_refused(data: bytes) -> None:
 def test_other_office_formats_are_told_to_save_as_docx(name: str) -> None:
     with pytest.raises(DocumentFileError, match=r"Lưu thành \(Save As\).*\.docx"):
         parse_document_bytes(b"{\\rtf1 ...}", name)
+
+
+def test_running_header_and_footer_on_every_page_are_dropped() -> None:
+    header, footer = "QUY CHẾ TIẾP CÔNG DÂN - UBND XÃ TÂN TRUNG", "Trang {page}/3"
+    articles = [
+        ["QUY CHẾ", "Tiếp công dân", "Điều 1. Phạm vi", "Quy chế này quy định việc tiếp công dân."],
+        ["Điều 2. Thời gian", "Thứ Năm hằng tuần."],
+        ["Điều 3. Địa điểm", "Trụ sở Ủy ban nhân dân xã."],
+    ]
+    pages = [[header, *lines, footer.format(page=number)] for number, lines in enumerate(articles, start=1)]
+    document = parse_document_bytes(text_pdf(pages), "co-tieu-de-trang.pdf")
+    assert [(s.heading, s.text) for s in document.sections] == [
+        ("Điều 1. Phạm vi", "Quy chế này quy định việc tiếp công dân."),
+        ("Điều 2. Thời gian", "Thứ Năm hằng tuần."),
+        ("Điều 3. Địa điểm", "Trụ sở Ủy ban nhân dân xã."),
+    ]
