@@ -191,6 +191,7 @@ def _binary(filename: str, what: str) -> DocumentFileError:
 # --------------------------------------------------------------------------
 
 _HEADING_STYLE = re.compile(r"^(?:heading|tiêu đề|đề mục)\s*(\d)$", re.I)
+_TOC_STYLE = re.compile(r"^(?:toc|mục lục)\s*\d", re.I)
 _SKIPPED_RUN_ANCESTORS = frozenset({qn("w:del"), qn("w:moveFrom"), qn("w:txbxContent")})
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _SKIPPED_FOOTNOTES = frozenset({"separator", "continuationSeparator", "continuationNotice"})
@@ -251,6 +252,8 @@ class _WordReader:
         """One Word paragraph as a block, with its automatic number and run formatting as spans."""
         style = self.styles.paragraph_style(paragraph._p)
         style_name, style_id = (style.name or "", style.style_id) if style is not None else ("", None)
+        if _TOC_STYLE.match(style_name):
+            return None  # Word's own table of contents repeats the headings with page numbers
         label = self.numbering.label(paragraph._p, style_id)
         notes: list[str] = []
         spans = list(self._run_spans(paragraph, notes))

@@ -163,6 +163,20 @@ def test_docx_hard_line_break_and_heading_levels() -> None:
     ]
 
 
+def test_docx_table_of_contents_is_not_read_as_headings() -> None:
+    document = docx.Document()
+    toc = document.styles.add_style("TOC 1", docx.enum.style.WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("QUY CHẾ").runs[0].bold = True
+    document.add_paragraph("Điều 1. Phạm vi\t3", style=toc)
+    document.add_paragraph("Điều 2. Đối tượng\t4", style=toc)
+    document.add_paragraph().add_run("Điều 1. Phạm vi").bold = True
+    document.add_paragraph("Nội dung một.")
+    document.add_paragraph().add_run("Điều 2. Đối tượng").bold = True
+    document.add_paragraph("Nội dung hai.")
+    parsed = parse_document_bytes(_docx_bytes(document), "co-muc-luc.docx")
+    assert [(s.heading, s.text) for s in parsed.sections] == [("Điều 1. Phạm vi", "Nội dung một."), ("Điều 2. Đối tượng", "Nội dung hai.")]
+
+
 # --------------------------------------------------------------------------
 # Bad input
 # --------------------------------------------------------------------------
