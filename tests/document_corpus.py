@@ -616,3 +616,52 @@ def codified_law() -> Sample:
 
 
 WORD_SAMPLES = (*WORD_SAMPLES, codified_law)
+
+
+def word_copy_of(parsed_sections: Sequence[object], outline: Sequence[object]) -> bytes:
+    """The same regulation as Word would hold it when its numbers are automatic: chapters,
+    articles, khoản and điểm numbered by ``numbering.xml``, lists as bullets, emphasis as runs.
+
+    ``parsed_sections`` and ``outline`` come from parsing the Markdown original.
+    """
+    import re
+
+    from bot.domain.document import BlockKind, parse_light
+
+    corpus = Corpus()
+    corpus.header(["UBND TỈNH BÌNH AN", "SỞ KHOA HỌC VÀ CÔNG NGHỆ"], "Số: 125/QĐ-SKHCN", "Bình An, ngày 02 tháng 11 năm 2026")
+    corpus.para("QUY CHẾ", bold=True)
+    chapters = corpus.numbering([Lvl("upperRoman", "Chương %1.", bold=True, suffix="space")])
+    law = corpus.numbering(LAW_LEVELS)
+    bullets = corpus.numbering([Lvl("bullet", "-")])
+    openings = {e.first: e.heading for e in outline if " › " not in e.path}  # type: ignore[attr-defined]
+    for section in parsed_sections:
+        ordinal, heading, body = section.ordinal, section.heading, section.body  # type: ignore[attr-defined]
+        if ordinal in openings:
+            corpus.para(openings[ordinal].split(". ", 1)[1], num=(chapters, 0), bold=True)
+        corpus.para(heading.split(". ", 1)[1], num=(law, 0), bold=True)
+        for block in parse_light(body):
+            text = "".join(span.text for span in block.spans)
+            spans = list(block.spans)
+            num = None
+            if block.kind is BlockKind.LIST_ITEM:
+                num = (bullets, 0)
+            elif (match := re.match(r"^(\d+)\. ", text)) is not None:
+                num = (law, 1)
+            elif (match := re.match(r"^[a-d]\) ", text)) is not None:  # Word letters skip đ: type the rest
+                num = (law, 2)
+            if num is not None and block.kind is not BlockKind.LIST_ITEM:
+                cut = match.end()  # type: ignore[union-attr]
+                trimmed = []
+                for span in spans:
+                    take = min(cut, len(span.text))
+                    cut -= take
+                    if span.text[take:]:
+                        trimmed.append(type(span)(span.text[take:], span.bold, span.italic, span.strike))
+                spans = trimmed
+            paragraph = corpus.para(num=num)
+            for span in spans:
+                run = paragraph.add_run(span.text)
+                run.bold = span.bold or None
+                run.italic = span.italic or None
+    return corpus.bytes()

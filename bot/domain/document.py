@@ -1263,7 +1263,7 @@ def _classify(block: Block) -> _Heading | None:
             return _numbered(numbering, text, block.level)
         one_line = " ".join(text.split())
         return _Heading(one_line, one_line, None, block.level)
-    if block.all_bold:
+    if block.all_bold or _bold_after_label(block):
         numbering = _numbering_of(text)
         if numbering is not None and (numbering.title or numbering.kind in KEYWORD_KINDS):
             return _numbered(numbering, text, None)
@@ -1276,6 +1276,13 @@ def _classify(block: Block) -> _Heading | None:
     return None
 
 
+def _bold_after_label(block: Block) -> bool:
+    """``Điều 1.`` drawn plain by Word's numbering, then a bold title: a bold heading all the same."""
+    spans = [span for span in block.spans if span.text.strip()]
+    if len(spans) < 2 or spans[0].bold or not all(span.bold for span in spans[1:]):
+        return False
+    numbering = parse_numbering(spans[0].text)
+    return numbering is not None and numbering.kind in KEYWORD_KINDS and not numbering.title
 def _numbering_of(text: str) -> Numbering | None:
     first, _, rest = text.partition("\n")
     numbering = parse_numbering(first)

@@ -264,8 +264,8 @@ class _WordReader:
         if label is not None and label.bullet:
             kind = BlockKind.LIST_ITEM if not level else kind
         elif label is not None and label.text:
-            first_bold = next((span.bold for span in spans if span.text.strip()), self._mark_bold(paragraph, style))
-            bold = label.bold if label.bold is not None else first_bold
+            # Word draws the number in the level's font, else in the paragraph mark's, not the first word's.
+            bold = label.bold if label.bold is not None else self._mark_bold(paragraph, style)
             spans.insert(0, Span(label.text + (label.suffix or ""), bold=bold))
         elif label is None and not level and style_name.lower().startswith("list"):
             kind = BlockKind.LIST_ITEM

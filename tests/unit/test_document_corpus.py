@@ -142,3 +142,18 @@ def test_a_decision_alone_keeps_its_articles_as_sections() -> None:
     assert document.decision is None
     assert document.title == "QUYẾT ĐỊNH"
     assert [s.heading for s in document.sections][-3:] == ["Điều 1", "Điều 2", "Điều 3"]
+
+
+def test_the_sample_regulation_rebuilt_with_word_numbering_gives_the_same_sections() -> None:
+    """Every article, khoản and điểm of the 40-article sample numbered by Word instead of typed:
+    the importer must send exactly the same sections."""
+    from pathlib import Path
+
+    from bot.services.document_files import read_document
+    from tests.document_corpus import word_copy_of
+
+    original = read_document(Path(__file__).resolve().parents[2] / "content" / "quy-che-dan-chu.md")
+    word = parse_document_bytes(word_copy_of(original.sections, original.outline), "quy-che-tu-danh-so.docx")
+    assert [(s.path, s.heading) for s in word.sections] == [(s.path, s.heading) for s in original.sections]
+    assert [(e.path, e.heading) for e in word.outline] == [(e.path, e.heading) for e in original.outline]
+    assert [s.body for s in word.sections] == [s.body for s in original.sections]
