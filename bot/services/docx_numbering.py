@@ -72,7 +72,7 @@ class WordNumbering:
         for abstract in root.findall(qn("w:abstractNum")):
             abstract_id = abstract.get(qn("w:abstractNumId"))
             self._abstract[abstract_id] = {
-                int(lvl.get(qn("w:ilvl"), "0")): _level(lvl) for lvl in abstract.findall(qn("w:lvl"))
+                _int(lvl.get(qn("w:ilvl")), 0): _level(lvl) for lvl in abstract.findall(qn("w:lvl"))
             }
             link = abstract.find(qn("w:numStyleLink"))
             if link is not None:
@@ -83,7 +83,7 @@ class WordNumbering:
                 continue
             instance = _Instance(reference.get(qn("w:val")))
             for override in num.findall(qn("w:lvlOverride")):
-                level = int(override.get(qn("w:ilvl"), "0"))
+                level = _int(override.get(qn("w:ilvl")), 0)
                 start = override.find(qn("w:startOverride"))
                 if start is not None:
                     instance.overrides[level] = _int(start.get(qn("w:val")), 0)

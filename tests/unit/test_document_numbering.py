@@ -57,3 +57,14 @@ def test_a_paragraph_pointing_at_missing_numbering_is_read_as_it_is() -> None:
     corpus.para("Điều 1. Một", bold=True)
     corpus.para("Nội dung.", num=(4242, 0))
     assert parse_document_bytes(corpus.bytes(), "thieu.docx").sections[0].text == "Nội dung."
+
+
+def test_damaged_numbering_values_are_tolerated() -> None:
+    corpus = Corpus()
+    num = corpus.numbering([Lvl("decimal", "%1.", start=1)])
+    root = corpus.document.part.numbering_part.element
+    for lvl in root.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}lvl"):
+        lvl.set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}ilvl", "mot")
+    corpus.para("Điều 1. Một", bold=True)
+    corpus.para("khoản.", num=(num, 0))
+    assert parse_document_bytes(corpus.bytes(), "hong-so.docx").sections[0].text == "1. khoản."
