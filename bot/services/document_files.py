@@ -277,9 +277,8 @@ class _WordReader:
         paragraph_style = self.styles.paragraph_style(paragraph._p)
         link: tuple[Any, str, str] | None = None  # (w:hyperlink, its address, its text so far)
         for element in paragraph._p.iter(qn("w:r"), qn("w:hyperlink")):
-            if element.tag == qn("w:hyperlink") or (link is not None and not _inside(element, link[0])):
-                if link is not None and link[1] and _address(link[1]) not in _address(link[2]):
-                    yield Span(f" ({link[1]})")
+            if link is not None and (element.tag == qn("w:hyperlink") or not _inside(element, link[0])):
+                yield from _link_address_span(link)
                 link = None
             if element.tag == qn("w:hyperlink"):
                 link = (element, _link_address(paragraph, element), "")
@@ -306,9 +305,8 @@ class _WordReader:
                     self._effective(run, "italic", run_style, paragraph_style),
                     self._effective(run, "strike", run_style, paragraph_style),
                 )
-        if link is not None and link[1] and _address(link[1]) not in _address(link[2]):
-            yield Span(f" ({link[1]})")
-
+        if link is not None:
+            yield from _link_address_span(link)
 
     def _effective(self, run: Run, attribute: str, run_style: Any, paragraph_style: Any) -> bool:
         """A run's bold/italic/strike as Word shows it: the run, then its character style, then the paragraph style."""
@@ -408,6 +406,13 @@ def _footnotes(part: Any) -> dict[str, str]:
         if text:
             notes[note.get(qn("w:id")) or ""] = text
     return notes
+
+
+def _link_address_span(link: tuple[Any, str, str]) -> Iterator[Span]:
+    """The address after a link's text, unless the text already shows it."""
+    _, address, shown = link
+    if address and _address(address) not in _address(shown):
+        yield Span(f" ({address})")
 
 
 def _inside(element: Any, ancestor: Any) -> bool:
