@@ -1298,6 +1298,9 @@ def _numbered(numbering: Numbering, text: str, level: int | None, *, plain: bool
     first = text.partition("\n")[0]
     if parse_numbering(first) == numbering:
         display = " ".join(text.split())
+        if numbering.kind in KEYWORD_KINDS and numbering.title and not numbering.separated:
+            # "Chương I<tab>NHỮNG QUY ĐỊNH CHUNG" (Word numbering followed by a tab) reads "Chương I. …"
+            display = compose_heading(display[: len(display) - len(numbering.title)], numbering.title)
     else:
         display = compose_heading(first, numbering.title)
     return _Heading(

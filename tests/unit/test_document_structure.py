@@ -260,3 +260,12 @@ def test_markdown_footnotes_are_numbered_at_the_end_of_their_section() -> None:
         "Nội dung[1] và thêm[2], lại[2].\n\n[1] Theo Luật số 10/2022/QH15.\n\n[2] Ghi chú *riêng*.",
         "Hai[2].\n\n[2] Ghi chú *riêng*.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "heading"),
+    [("Chương I NHỮNG QUY ĐỊNH CHUNG", "Chương I. NHỮNG QUY ĐỊNH CHUNG"), ("ĐIỀU 3 Quyền", "ĐIỀU 3. Quyền")],
+)
+def test_a_label_without_separator_reads_with_one(line: str, heading: str) -> None:
+    document = parse_plain_text(f"{line}\nNội dung.\n")
+    assert document.sections[0].heading == heading
