@@ -42,7 +42,7 @@ class Lvl:
 
 @dataclass
 class Corpus:
-    """A Word document under construction, with helpers for what python-docx cannot make directly."""
+    """A Word document under construction, with methods for what python-docx cannot make directly."""
 
     document: WordDocument = field(default_factory=docx.Document)
     _next_abstract: int = 100
