@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import current_revision, head_revision, upgrade
-from bot.domain import legal
+from bot.domain import document_check, document_context, legal
 from bot.domain.dates import format_date_vi, parse_date
 from bot.domain.document import DocumentError
 from bot.domain.drip import SendWindow, table_header
@@ -254,7 +254,10 @@ def doc_import(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> 
             click.echo(json.dumps(document_service.parsed_to_json(parsed), ensure_ascii=False, indent=2))
         else:
             _print_outline(parsed.title, [(s.ordinal, s.path, s.heading, s.body) for s in parsed.sections])
+            _print_structure(parsed)
         return
+    if not as_json:
+        _print_structure(parsed)
 
     async def work(session: AsyncSession) -> document_service.ImportOutcome:
         return await document_service.import_document(
@@ -337,6 +340,9 @@ def doc_show(ctx: click.Context, document_id: int, ordinal: int | None, as_json:
             "signer": document.signer,
             "signer_title": document.signer_title,
             "recipients": document.recipients,
+            "adopted_by": document.adopted_by,
+            "decision": document.decision,
+            "outline": document.outline,
             "version": document.version,
             "sections": [
                 {"ordinal": o, "path": p, "heading": h, "markdown": b} for o, p, h, b in sections
@@ -354,19 +360,39 @@ def doc_show(ctx: click.Context, document_id: int, ordinal: int | None, as_json:
     ):
         if value:
             click.echo(f"  {t('cli.doc.field.' + label)}: {value}")
-    _print_outline(None, sections)
+    context = document_context.context_text(document.adopted_by, document_service.decision_of(document))
+    if context:
+        click.echo(context)
+    _print_outline(None, sections, document_service.outline_of(document))
+
+
+def _print_structure(parsed: Any) -> None:
+    """What was found and what looks wrong, before staff receive anything."""
+    for line in document_check.summary_lines(parsed):
+        click.echo(line)
+    found = document_check.warnings(parsed)
+    if not found:
+        click.echo(t("doc.check.ok"))
+        return
+    click.echo(t("doc.check.warnings"))
+    for text in found:
+        click.echo(t("doc.check.warning", text=text))
 
 
 def _doc_title(document: Any) -> str:
     return " ".join(filter(None, (document.title, document.subtitle)))
 
 
-def _print_outline(title: str | None, sections: list[tuple[int, str, str, str]]) -> None:
-    """The sections as a table: what a person will receive, one message group each."""
+def _print_outline(title: str | None, sections: list[tuple[int, str, str, str]], outline: Any = ()) -> None:
+    """The sections as a table: what a person will receive, one message group each,
+    under the titles of the chapters (and Mục, parts) they belong to."""
     if title:
         click.echo(title)
     click.echo(t("cli.doc.outline.header"))
     for ordinal, path, heading, body in sections:
+        for entry in outline:
+            if entry.first == ordinal:
+                click.echo(f"      {entry.heading}")
         chunks = document_service.section_chunks(path, heading, body)
         click.echo(
             f"{ordinal:>4}  {path[:34]:<34} {heading[:52]:<52} {len(body):>7} "

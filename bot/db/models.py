@@ -141,6 +141,12 @@ class Document(Base):
     signer_title: Mapped[str | None] = mapped_column(String(200))
     recipients: Mapped[list[Any]] = mapped_column(default=list)
     closing: Mapped[str | None] = mapped_column(Text)
+    # "Ban hành kèm theo Quyết định số …", the enacting decision (number, date, signer, its articles)
+    # and the titles of the headings that hold others (Chương I. Những quy định chung): metadata
+    # shown to staff as context, never sections to confirm.
+    adopted_by: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[dict[str, Any] | None] = mapped_column()
+    outline: Mapped[list[Any]] = mapped_column(default=list)
     content_hash: Mapped[str] = mapped_column(String(64))
     source_name: Mapped[str | None] = mapped_column(String(300))
     imported_at: Mapped[dt.datetime]

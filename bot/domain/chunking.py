@@ -28,8 +28,9 @@ from bot.domain.texts import t
 TELEGRAM_LIMIT = 4096
 ZALO_LIMIT = 2000
 
-Style = tuple[bool, bool]  # (bold, italic)
-_PLAIN: Style = (False, False)
+Style = tuple[bool, bool, bool]  # (bold, italic, strikethrough)
+_PLAIN: Style = (False, False, False)
+_STRIKE_OVERLAY = "\u0336"  # combining long stroke: how plain text (Zalo) shows struck-out words
 _MIN_BODY_ROOM = 2  # one astral character in UTF-16
 
 
@@ -91,8 +92,18 @@ def render_rich(body: str) -> RichText:
         if block.kind is BlockKind.LIST_ITEM:
             add("- ", _PLAIN)
         for span in block.spans:
-            add(span.text, (span.bold, span.italic))
+            add(span.text, span.style)
     return RichText("".join(chars), tuple(styles))
+
+
+def plain_text(rich: RichText) -> str:
+    """The rendered body for a plain-text channel: struck-out characters carry an overlay stroke."""
+    if not any(style[2] for style in rich.styles):
+        return rich.text
+    return "".join(
+        char + _STRIKE_OVERLAY if style[2] and not char.isspace() else char
+        for char, style in zip(rich.text, rich.styles, strict=True)
+    )
 
 
 def _html(rich: RichText, start: int, end: int) -> str:
@@ -110,7 +121,7 @@ def _html(rich: RichText, start: int, end: int) -> str:
 
 
 def _rich(spans: list[Span]) -> RichText:
-    return RichText("".join(s.text for s in spans), tuple(style for s in spans for style in [(s.bold, s.italic)] * len(s.text)))
+    return RichText("".join(s.text for s in spans), tuple(style for s in spans for style in [(s.bold, s.italic, s.strike)] * len(s.text)))
 
 
 # --------------------------------------------------------------------------
@@ -142,7 +153,7 @@ def telegram_chunks(
 
 def zalo_chunks(path: str, heading: str, body: str, *, limit: int = ZALO_LIMIT, last_reserve: int = 0) -> list[str]:
     """Plain-text messages for one section, each within ``limit`` characters."""
-    text = render_rich(body).text
+    text = plain_text(render_rich(body))
     headers = _headers(path, heading, limit, _char_weight)
     ranges = split_ranges(
         text,

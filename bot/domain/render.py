@@ -4,6 +4,7 @@ Every text a person reads in a chat (catalogue texts, announcements, section bod
 is written in this dialect:
 
 - ``**bold**``, ``*italic*``, and ``***both***``; they nest (``**a *b* c**``);
+  ``~~struck out~~`` (a document's strikethrough) pairs the same way; a lone ``~`` is a tilde;
 - a marker opens only before a non-space character and closes only after one;
 - markers pair like brackets: a closing marker takes the nearest open marker of its
   kind, and a marker opened inside that pair and not yet closed turns back into the
@@ -32,8 +33,9 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 _PUNCTUATION = frozenset(string.punctuation)
-_NEEDS_ESCAPE = re.compile(r"([\\*])")
-_PLAIN_RUN = re.compile(r"[^\\*]+")  # characters that are neither a marker nor an escape
+_NEEDS_ESCAPE = re.compile(r"([\\*~])")
+_PLAIN_RUN = re.compile(r"[^\\*~]+")  # characters that are neither a marker nor an escape
+_MARKER_TEXT = {"b": "**", "i": "*", "s": "~~"}
 
 
 class Markup(str):
@@ -56,6 +58,11 @@ class Span:
     text: str
     bold: bool = False
     italic: bool = False
+    strike: bool = False  # struck out in a document (Word's strikethrough, ``~~…~~``)
+
+    @property
+    def style(self) -> tuple[bool, bool, bool]:
+        return (self.bold, self.italic, self.strike)
 
 
 # --------------------------------------------------------------------------
@@ -65,7 +72,7 @@ class Span:
 
 @dataclass
 class _Marker:
-    kind: str  # "b" or "i"
+    kind: str  # "b", "i" or "s"
     text: str  # the characters it stands for when it turns out to be literal
     position: int  # index of its run of stars in the source: a "***" opens both kinds at one position
     texts_before: int  # how many text pieces preceded it: an empty pair is no pair
@@ -95,6 +102,19 @@ def parse_inline(source: str) -> list[Span]:
         char = source[index]
         if char == "\\" and index + 1 < length and source[index + 1] in _PUNCTUATION:
             buffer.append(source[index + 1])
+            index += 2
+            continue
+        if char == "~":
+            if not source.startswith("~~", index):
+                buffer.append(char)  # a lone tilde is a tilde
+                index += 1
+                continue
+            flush()
+            before = source[index - 1] if index else ""
+            after = source[index + 2] if index + 2 < length else ""
+            can_open = bool(after) and not after.isspace()
+            can_close = bool(before) and not before.isspace()
+            _place(("s",), index, texts, can_open, can_close, stack, pieces)
             index += 2
             continue
         if char != "*":
@@ -139,11 +159,11 @@ def _place(
             stack.remove(marker)
         stack.remove(opener)
         opener.paired = True
-        pieces.append(_Marker(kind, "**" if kind == "b" else "*", position, texts, opens=False, paired=True))
+        pieces.append(_Marker(kind, _MARKER_TEXT[kind], position, texts, opens=False, paired=True))
     for kind in kinds:
         if kind in closing:
             continue
-        marker = _Marker(kind, "**" if kind == "b" else "*", position, texts)
+        marker = _Marker(kind, _MARKER_TEXT[kind], position, texts)
         pieces.append(marker)
         if can_open:
             stack.append(marker)
@@ -159,14 +179,14 @@ def _open_index(stack: list[_Marker], kind: str, texts: int) -> int | None:
 
 def _spans(pieces: list[str | _Marker]) -> list[Span]:
     spans: list[Span] = []
-    depth = {"b": 0, "i": 0}
+    depth = {"b": 0, "i": 0, "s": 0}
     for piece in pieces:
         if isinstance(piece, _Marker) and piece.paired:
             depth[piece.kind] += 1 if piece.opens else -1
             continue
         text = piece.text if isinstance(piece, _Marker) else piece
-        style = (depth["b"] > 0, depth["i"] > 0)
-        if spans and (spans[-1].bold, spans[-1].italic) == style:
+        style = (depth["b"] > 0, depth["i"] > 0, depth["s"] > 0)
+        if spans and spans[-1].style == style:
             spans[-1] = Span(spans[-1].text + text, *style)
         else:
             spans.append(Span(text, *style))
@@ -177,7 +197,7 @@ def _spans(pieces: list[str | _Marker]) -> list[Span]:
 # Writing the dialect
 # --------------------------------------------------------------------------
 
-_ESCAPED = re.compile(r"([\\*_])")
+_ESCAPED = re.compile(r"([\\*_~])")
 
 
 def light_from_spans(spans: Iterable[Span]) -> Markup:
@@ -190,19 +210,19 @@ def light_from_spans(spans: Iterable[Span]) -> Markup:
         for index, line in enumerate(span.text.split("\n")):
             if index:
                 out.append("\n")
-            out.append(_wrap(line, span.bold, span.italic))
+            out.append(_wrap(line, span.bold, span.italic, span.strike))
     return Markup("".join(out))
 
 
-def _wrap(text: str, bold: bool, italic: bool) -> str:
+def _wrap(text: str, bold: bool, italic: bool, strike: bool = False) -> str:
     core = text.strip()
-    if not core or not (bold or italic):
+    if not core or not (bold or italic or strike):
         return _ESCAPED.sub(r"\\\1", text)
     lead = text[: len(text) - len(text.lstrip())]
     trail = text[len(text.rstrip()) :]
-    marker = ("**" if bold else "") + ("*" if italic else "")
+    marker = ("~~" if strike else "") + ("**" if bold else "") + ("*" if italic else "")
     escaped = _ESCAPED.sub(r"\\\1", core)
-    return f"{lead}{marker}{escaped}{marker}{trail}"
+    return f"{lead}{marker}{escaped}{marker[::-1]}{trail}"
 
 
 class _TelegramFormatting(HTMLParser):
@@ -240,8 +260,8 @@ def light_from_telegram_html(source: str) -> Markup:
 def _merge(spans: Iterable[Span]) -> list[Span]:
     merged: list[Span] = []
     for span in spans:
-        if merged and (merged[-1].bold, merged[-1].italic) == (span.bold, span.italic):
-            merged[-1] = Span(merged[-1].text + span.text, span.bold, span.italic)
+        if merged and merged[-1].style == span.style:
+            merged[-1] = Span(merged[-1].text + span.text, *span.style)
         elif span.text:
             merged.append(span)
     return merged
@@ -253,13 +273,13 @@ def _merge(spans: Iterable[Span]) -> list[Span]:
 
 
 def html_from_spans(spans: Iterable[Span]) -> str:
-    """Telegram HTML for styled runs: only ``<b>`` and ``<i>``, always properly nested."""
+    """Telegram HTML for styled runs: only ``<b>``, ``<i>`` and ``<s>``, always properly nested."""
     out: list[str] = []
     opened: list[str] = []
     for span in spans:
         if not span.text:
             continue
-        wanted = [tag for tag, on in (("b", span.bold), ("i", span.italic)) if on]
+        wanted = [tag for tag, on in (("b", span.bold), ("i", span.italic), ("s", span.strike)) if on]
         while opened and not set(opened) <= set(wanted):
             out.append(f"</{opened.pop()}>")
         for tag in wanted:

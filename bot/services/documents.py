@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from bot.db.cache import cache_of
 from bot.db.models import Document, Section
-from bot.domain import chunking
-from bot.domain.document import ParsedDocument
+from bot.domain import chunking, document_check
+from bot.domain.document import PATH_SEPARATOR, Decision, OutlineEntry, ParsedDocument
 from bot.domain.limits import (
     TELEGRAM_LAST_RESERVE,
     TELEGRAM_TEXT_LIMIT,
@@ -74,6 +74,9 @@ async def import_document(
         signer_title=parsed.signer_title,
         recipients=list(parsed.recipients),
         closing=parsed.closing,
+        adopted_by=parsed.adopted_by,
+        decision=parsed.decision.as_json() if parsed.decision is not None else None,
+        outline=[entry.as_json() for entry in parsed.outline],
         content_hash=content_hash,
         source_name=source_name,
         imported_at=now,
@@ -130,7 +133,11 @@ def parsed_to_json(parsed: ParsedDocument) -> dict[str, Any]:
         "signer_title": parsed.signer_title,
         "recipients": list(parsed.recipients),
         "closing": parsed.closing,
+        "adopted_by": parsed.adopted_by,
+        "decision": parsed.decision.as_json() if parsed.decision else None,
+        "outline": [entry.as_json() for entry in parsed.outline],
         "content_hash": parsed.content_hash(),
+        "warnings": document_check.warnings(parsed),
         "sections": [
             {
                 "ordinal": s.ordinal,
@@ -168,3 +175,32 @@ async def sections_of(session: AsyncSession, document_id: int) -> tuple[SectionV
         if cached:
             cache.put("sections", document_id, cached)
     return cached
+
+
+# --------------------------------------------------------------------------
+# Context for staff: what the document is, beyond its sections
+# --------------------------------------------------------------------------
+
+
+def outline_of(document: Document) -> list[OutlineEntry]:
+    """The titled headings that hold sections (Chương I. Những quy định chung, …), in order."""
+    return [OutlineEntry(e["path"], e["heading"], int(e["first"])) for e in document.outline or []]
+
+
+def decision_of(document: Document) -> Decision | None:
+    """The decision that enacts the document, when the file carried it."""
+    return Decision.from_json(document.decision) if document.decision else None
+
+
+def titles_above(document: Document, path: str) -> list[str]:
+    """The full titles of the headings a section sits under, outermost first.
+
+    The per-message path stays short (``Chương II › Điều 5``); a table of contents
+    or the first message of a chapter shows these instead.
+    """
+    return [entry.heading for entry in outline_of(document) if path.startswith(entry.path + PATH_SEPARATOR)]
+
+
+def titles_opening_at(document: Document, ordinal: int) -> list[str]:
+    """The titles of the headings whose first section is ``ordinal`` (a chapter starts with it)."""
+    return [entry.heading for entry in outline_of(document) if entry.first == ordinal]

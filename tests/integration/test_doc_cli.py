@@ -161,8 +161,10 @@ def test_dry_run_of_the_sample_regulation_splits_long_sections_within_channel_li
     assert data["issuer"] == "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
     assert data["signer"] == "Trần Minh Khôi"
 
+    # The "(Ban hành kèm theo Quyết định …)" line is metadata, not a section to confirm: 40 articles.
+    assert data["adopted_by"].startswith("Ban hành kèm theo Quyết định số 125/QĐ-SKHCN")
     sections = data["sections"]
-    assert len(sections) == 41
+    assert len(sections) == 40
     articles = [s for s in sections if s["heading"].startswith("Điều ")]
     assert len(articles) >= 28
     assert articles[0]["heading"] == "Điều 1. Phạm vi điều chỉnh"
@@ -261,7 +263,7 @@ def test_show_returns_the_sections_and_one_section_on_demand(db_url: str) -> Non
 
     listed = doc_list(db_url)
     assert len(listed) == 1
-    assert listed[0]["sections"] == 41
+    assert listed[0]["sections"] == 40
     assert listed[0]["number"] == "125/QĐ-SKHCN"
     assert listed[0]["issued_on"] == "2026-11-02"
 
@@ -280,14 +282,14 @@ def test_show_returns_the_sections_and_one_section_on_demand(db_url: str) -> Non
     assert "125/QĐ-SKHCN" in outline.output
     assert "Điều 40. Hiệu lực thi hành" in outline.output
 
-    third = preview["sections"][2]
-    one = congkhai(db_url, "doc", "show", str(doc_id), "--section", "3")
+    third = preview["sections"][1]
+    one = congkhai(db_url, "doc", "show", str(doc_id), "--section", "2")
     assert one.exit_code == 0, one.output
     assert third["heading"] == "Điều 2. Đối tượng áp dụng"
     assert one.output.startswith(third["path"] + "\n" + third["heading"] + "\n")
     assert third["markdown"] in one.output
     # Only that section: not the next one.
-    assert preview["sections"][3]["heading"] not in one.output
+    assert preview["sections"][2]["heading"] not in one.output
 
 
 @pytest.mark.parametrize(
@@ -296,7 +298,7 @@ def test_show_returns_the_sections_and_one_section_on_demand(db_url: str) -> Non
         (("999",), "Không có văn bản #999"),
         (("999", "--json"), "Không có văn bản #999"),
         (("999", "--section", "1"), "Không có văn bản #999"),
-        (("1", "--section", "42"), "không có mục 42 (có 41 mục)"),
+        (("1", "--section", "41"), "không có mục 41 (có 40 mục)"),
         (("1", "--section", "0"), "không có mục 0"),
     ],
 )
@@ -312,7 +314,7 @@ def test_show_of_a_missing_document_or_section_is_a_clear_error(
 
 def test_show_of_one_section_honours_json(db_url: str) -> None:
     assert congkhai(db_url, "doc", "import", str(SAMPLE)).exit_code == 0
-    result = congkhai(db_url, "doc", "show", "1", "--section", "3", "--json")
+    result = congkhai(db_url, "doc", "show", "1", "--section", "2", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert "Điều 2. Đối tượng áp dụng" in json.dumps(data, ensure_ascii=False)
@@ -346,8 +348,9 @@ TCVN3 = b"\xa7i\xd2u 1. Ph\xb9m vi \xae\xd2u ch\xc9nh\n\nQuy ch\xd5 n\xb5y quy \
         pytest.param("quyche.md", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF", id="pdf-named-md"),
         pytest.param("quyche-cp1258.md", windows_1258(VIETNAMESE), "UTF-8", id="windows-1258"),
         pytest.param("quyche-tcvn3.md", TCVN3, "TCVN3", id="tcvn3"),
-        pytest.param("quyche.pdf", b"%PDF-1.4\n", "không được hỗ trợ", id="pdf"),
-        pytest.param("quyche.odt", b"PK\x03\x04", "không được hỗ trợ", id="unknown-extension"),
+        pytest.param("quyche.pdf", b"%PDF-1.4\n", "không mở được như tệp PDF", id="damaged-pdf"),
+        pytest.param("quyche.odt", b"PK\x03\x04", "Lưu thành (Save As)", id="odt"),
+        pytest.param("quyche.xlsx", b"PK\x03\x04", "không được hỗ trợ", id="unknown-extension"),
         pytest.param("quyche", VIETNAMESE.encode(), "không có đuôi", id="no-extension"),
         pytest.param("quyche.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "Word cũ", id="legacy-doc"),
         pytest.param("hong.docx", b"PK\x03\x04 this is not a real package", "không mở được", id="corrupt-docx"),

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.domain.chunking import (
     path_adds_information,
+    plain_text,
     render_rich,
     telegram_chunks,
     telegram_visible_text,
@@ -24,15 +25,15 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "documents"
 
 
 class _StyledReader(HTMLParser):
-    """Reads Telegram HTML strictly: only <b>/<i>, properly nested, closed by the end."""
+    """Reads Telegram HTML strictly: only <b>/<i>/<s>, properly nested, closed by the end."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.stack: list[str] = []
-        self.chars: list[tuple[str, bool, bool]] = []
+        self.chars: list[tuple[str, bool, bool, bool]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        assert tag in ("b", "i") and not attrs, tag
+        assert tag in ("b", "i", "s") and not attrs, tag
         assert tag not in self.stack, "nested twice"
         self.stack.append(tag)
 
@@ -42,10 +43,10 @@ class _StyledReader(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         for char in data:
-            self.chars.append((char, "b" in self.stack, "i" in self.stack))
+            self.chars.append((char, "b" in self.stack, "i" in self.stack, "s" in self.stack))
 
 
-def _read(markup: str) -> list[tuple[str, bool, bool]]:
+def _read(markup: str) -> list[tuple[str, bool, bool, bool]]:
     reader = _StyledReader()
     reader.feed(markup)
     reader.close()
@@ -222,7 +223,7 @@ def _bodies(draw: st.DrawFn, words: st.SearchStrategy[str] = _WORD) -> str:
         spans = []
         for _ in range(draw(st.integers(1, 5))):
             text = " ".join(draw(st.lists(words, min_size=1, max_size=30)))
-            spans.append(Span(text, draw(st.booleans()), draw(st.booleans())))
+            spans.append(Span(text, draw(st.booleans()), draw(st.booleans()), draw(st.booleans())))
             spans.append(Span(draw(st.sampled_from([" ", " ", "\n"]))))
         prefix = draw(st.sampled_from(["", "", "- "]))
         blocks.append(prefix + render_light(spans[:-1]))
@@ -232,7 +233,7 @@ def _bodies(draw: st.DrawFn, words: st.SearchStrategy[str] = _WORD) -> str:
 _PATHS = st.sampled_from([("I", "I. Mục đích, yêu cầu"), ("2 › 2.1", "2.1. Công tác & <tuyên truyền>"), ("Chương II › Mục 1 › Điều 12", "Điều 12. Quyền 😀")])
 
 
-def _styled_nonspace(chars: list[tuple[str, bool, bool]]) -> list[tuple[str, bool, bool]]:
+def _styled_nonspace(chars: list[tuple[str, bool, bool, bool]]) -> list[tuple[str, bool, bool, bool]]:
     return [item for item in chars if not item[0].isspace()]
 
 
@@ -242,10 +243,10 @@ def test_telegram_chunks_fit_parse_and_give_back_the_text(body: str, where: tupl
     path, heading = where
     chunks = telegram_chunks(path, heading, body, limit=limit, last_reserve=reserve)
     rich = render_rich(body)
-    pieces: list[tuple[str, bool, bool]] = []
+    pieces: list[tuple[str, bool, bool, bool]] = []
     for index, chunk in enumerate(chunks):
         chars = _read(chunk)
-        visible = "".join(char for char, _, _ in chars)
+        visible = "".join(char for char, *_ in chars)
         assert visible == telegram_visible_text(chunk)
         assert utf16_len(visible) <= limit
         head, _, rest = visible.partition("\n\n")
@@ -266,7 +267,7 @@ def test_zalo_chunks_fit_and_give_back_the_text(body: str, where: tuple[str, str
     assert len(chunks[-1]) <= limit - reserve
     assert "**" not in "".join(_strip_header(chunk) for chunk in chunks) or "**" in render_rich(body).text
     assert all(chunk.startswith(f"{path} (tiếp)\n\n") for chunk in chunks[1:])
-    assert _squash("".join(_strip_header(chunk) for chunk in chunks)) == _squash(render_rich(body).text)
+    assert _squash("".join(_strip_header(chunk) for chunk in chunks)) == _squash(plain_text(render_rich(body)))
 
 
 @settings(max_examples=200, deadline=None)
@@ -275,7 +276,14 @@ def test_words_are_never_cut_when_they_fit(body: str, where: tuple[str, str], li
     path, heading = where
     rendered = render_rich(body).text
     zalo = zalo_chunks(path, heading, body, limit=limit)
-    assert " ".join(_strip_header(chunk) for chunk in zalo).split() == rendered.split()
+    assert " ".join(_strip_header(chunk) for chunk in zalo).split() == plain_text(render_rich(body)).split()
     telegram = telegram_chunks(path, heading, body, limit=limit)
     joined = " ".join(_strip_header(telegram_visible_text(chunk)) for chunk in telegram)
     assert joined.split() == rendered.split()
+
+
+def test_strikethrough_reaches_both_channels() -> None:
+    """Struck-out words in an amended text are part of what staff must see."""
+    body = "Thời hạn ~~15 ngày~~ 20 ngày."
+    assert telegram_chunks("1", "1. Một", body) == ["<b>1. Một</b>\n\nThời hạn <s>15 ngày</s> 20 ngày."]
+    assert zalo_chunks("1", "1. Một", body) == ["1. Một\n\nThời hạn 1\u03365\u0336 n\u0336g\u0336à\u0336y\u0336 20 ngày."]

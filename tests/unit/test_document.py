@@ -319,9 +319,11 @@ def test_heading_with_intro_text_and_children_is_a_section_too() -> None:
 
 
 def test_last_heading_without_text_is_kept_rather_than_lost() -> None:
+    """No one is asked to confirm an empty message: the heading line stays with the text before it."""
     document = parse_markdown("**1. Một**\n\nA.\n\n**2. Hai**\n")
-    assert _outline(document) == [("1", "1. Một"), ("2", "2. Hai")]
-    assert document.sections[-1].body == ""
+    assert _outline(document) == [("1", "1. Một")]
+    assert document.sections[-1].body == "A.\n\n**2. Hai**"
+    assert [(issue.code, issue.detail) for issue in document.issues] == [("empty_heading", "2. Hai")]
 
 
 def test_run_in_heading_variants() -> None:
@@ -530,6 +532,8 @@ _FRAGMENTS = st.sampled_from(
         "Điều 5.", "Mục 1", "Số: 1/KH", "Hà Nội, ngày 1 tháng 2 năm 2024", "KẾ HOẠCH", "Nơi nhận:", "Trên đây là",
         "CHỦ TỊCH", "Nguyễn Văn A", "(Linh)", "|", "---", "`", "\\", ":", ";", ".", "chữ", "Chữ", " ", "\t",
         "\u00a0", "\u200b", "\ufeff", "e\u0301", "😀", "<b>", "&", "    mã", "> ", "```",
+        "Điều 11.", "Điều 3 . ", "Điều 44.13.LQ.1. ", "a. ", "QUYẾT ĐỊNH", "(Ban hành kèm theo Quyết định)", "~~",
+        "<br>", "[x](https://a.vn)", "của", ",", "Độc lập - Tự do - Hạnh phúc",
     ]
 )
 
@@ -547,4 +551,5 @@ def test_any_text_parses_or_gets_a_clear_error(parts: list[str]) -> None:
         assert document.sections
         assert [section.ordinal for section in document.sections] == list(range(1, len(document.sections) + 1))
         assert all(section.heading and section.path for section in document.sections)
+        assert all(section.body.strip() for section in document.sections), "a section without text"
         assert document.content_hash() == parse(text).content_hash()

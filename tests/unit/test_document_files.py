@@ -128,7 +128,8 @@ def test_docx_is_read_into_the_same_model() -> None:
     assert document.sections[1].body == (
         "Quy chế này quy định **quyền làm chủ** của *cán bộ, công chức* xã.\n\n- Công khai toàn văn;\n\n- Lấy ý kiến góp ý."
     )
-    assert document.sections[2].body == "Quy chế có hiệu lực từ ngày ký.\n\nSTT | Việc | Hạn\n\n1 | Niêm yết | 05/3"
+    # A wide data table reads as labelled lines, one block per row: it fits a phone's width.
+    assert document.sections[2].body == "Quy chế có hiệu lực từ ngày ký.\n\nSTT: 1\nViệc: Niêm yết\nHạn: 05/3"
 
 
 def test_docx_paragraph_style_bold_counts_as_bold() -> None:
@@ -160,6 +161,20 @@ def test_docx_hard_line_break_and_heading_levels() -> None:
         ("Mục đích", "Mục đích", "Dòng một\nDòng hai"),
         ("Thời gian", "Thời gian", "20 ngày."),
     ]
+
+
+def test_docx_table_of_contents_is_not_read_as_headings() -> None:
+    document = docx.Document()
+    toc = document.styles.add_style("TOC 1", docx.enum.style.WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("QUY CHẾ").runs[0].bold = True
+    document.add_paragraph("Điều 1. Phạm vi\t3", style=toc)
+    document.add_paragraph("Điều 2. Đối tượng\t4", style=toc)
+    document.add_paragraph().add_run("Điều 1. Phạm vi").bold = True
+    document.add_paragraph("Nội dung một.")
+    document.add_paragraph().add_run("Điều 2. Đối tượng").bold = True
+    document.add_paragraph("Nội dung hai.")
+    parsed = parse_document_bytes(_docx_bytes(document), "co-muc-luc.docx")
+    assert [(s.heading, s.text) for s in parsed.sections] == [("Điều 1. Phạm vi", "Nội dung một."), ("Điều 2. Đối tượng", "Nội dung hai.")]
 
 
 # --------------------------------------------------------------------------
@@ -249,7 +264,7 @@ def test_bytes_over_ten_megabytes_are_refused() -> None:
     assert "quá lớn" in str(_refused(b"a" * (MAX_BYTES + 1), "lon.md"))
 
 
-@pytest.mark.parametrize(("filename", "needle"), [("quy-che.pdf", ".pdf"), ("anh.PNG", ".png"), ("ke-hoach", "không có đuôi")])
+@pytest.mark.parametrize(("filename", "needle"), [("anh.PNG", ".png"), ("bang.xlsx", ".xlsx"), ("ke-hoach", "không có đuôi")])
 def test_unknown_extension(filename: str, needle: str) -> None:
     assert needle in str(_refused("Nội dung".encode(), filename))
 

@@ -1,7 +1,7 @@
 """The anonymous-comment quota kept in the database under a keyed hash.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002_document_context
 Create Date: 2026-11-26 15:10:00
 
 """
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0002'
-down_revision: Union[str, Sequence[str], None] = '0001'
+revision: str = '0003'
+down_revision: Union[str, Sequence[str], None] = '0002_document_context'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
