@@ -14,7 +14,7 @@ from bot.domain.dates import format_date_vi
 from bot.domain.enums import CampaignKind, Channel
 from bot.domain.messages import Button, document_title
 from bot.domain.texts import t
-from bot.services import reading, registration
+from bot.services import documents, reading, registration
 from bot.services.registration import LinkStatus
 
 
@@ -44,8 +44,11 @@ async def _after_link(session: AsyncSession, result: registration.LinkResult, wh
         reply = Reply(wake=True).say(t(key, name=result.staff.full_name), remove_keyboard=True)
         for item in await reading.progress(session, result.staff.id, now, tz):
             consultation = item.campaign.kind is CampaignKind.CONSULTATION
-            reply.say(t("start.campaign.consultation" if consultation else "start.campaign", title=document_title(item.campaign.document), total=item.total,
-                        end=format_date_vi(item.campaign.end_on)),
+            text = t("start.campaign.consultation" if consultation else "start.campaign",
+                     title=document_title(item.campaign.document), total=item.total,
+                     end=format_date_vi(item.campaign.end_on))
+            context = documents.context_of(item.campaign.document)  # told once, never a section to confirm
+            reply.say(f"{text}\n\n{context}" if context else text,
                       (Button(t("btn.next"), actions.Next(item.campaign.id)),),
                       (Button(t("btn.toc"), actions.Toc(item.campaign.id, 0)),))
         return reply

@@ -16,7 +16,7 @@ from bot.domain.enums import Channel
 from bot.domain.messages import Button, Message, document_title, section_buttons
 from bot.domain.render import escape
 from bot.domain.texts import t
-from bot.services import reading
+from bot.services import documents, reading
 
 TOC_PAGE = 8
 
@@ -84,8 +84,14 @@ async def toc(session: AsyncSession, staff: Staff, campaign_id: int | None, page
         rows.append(tuple(nav))
     text = t("toc.head", title=document_title(campaign.document), page=page + 1, pages=pages,
              confirmed=sum(e.confirmed for e in entries), total=len(entries))
-    listing = "\n".join(f"{e.ordinal}. {_mark(e)} {escape(e.heading)}" for e in shown)
-    return Reply().say(f"{text}\n\n{listing}", *rows)
+    context = documents.context_of(campaign.document) if page == 0 else None
+    if context:  # the decision that enacts the regulation: told here, never a section to confirm
+        text = f"{text}\n\n{context}"
+    lines: list[str] = []
+    for entry in shown:
+        lines.extend(f"**{escape(title)}**" for title in documents.titles_opening_at(campaign.document, entry.ordinal))
+        lines.append(f"{entry.ordinal}. {_mark(entry)} {escape(entry.heading)}")
+    return Reply().say(f"{text}\n\n" + "\n".join(lines), *rows)
 
 
 def _mark(entry: reading.TocEntry) -> str:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from bot.domain.dates import format_date_vi
 from bot.domain.document import Decision
+from bot.domain.render import escape
 from bot.domain.texts import t
 
 MAX_ARTICLE_CHARS = 400
 
 
 def context_text(adopted_by: str | None, decision: Decision | None) -> str | None:
-    """Plain text (no markup) for the first message and the table of contents header."""
+    """The text (light markup, every word from the file escaped) for the first message and the
+    table of contents header."""
     lines: list[str] = []
     if adopted_by:
         lines.append(t("doc.context.adopted", text=adopted_by))
@@ -35,5 +37,5 @@ def context_text(adopted_by: str | None, decision: Decision | None) -> str | Non
             text = " ".join(article.text.split())
             if len(text) > MAX_ARTICLE_CHARS:
                 text = text[: MAX_ARTICLE_CHARS - 1].rstrip() + "…"
-            lines.append(f"{article.heading}. {text}")
+            lines.append(escape(f"{article.heading}. {text}"))  # the decision's words, shown as written
     return "\n".join(lines) or None

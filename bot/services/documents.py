@@ -14,6 +14,7 @@ from bot.db.cache import cache_of
 from bot.db.models import Document, Section
 from bot.domain import chunking, document_check
 from bot.domain.document import PATH_SEPARATOR, Decision, OutlineEntry, ParsedDocument
+from bot.domain.document_context import context_text
 from bot.domain.limits import (
     TELEGRAM_LAST_RESERVE,
     TELEGRAM_TEXT_LIMIT,
@@ -199,6 +200,12 @@ def titles_above(document: Document, path: str) -> list[str]:
     or the first message of a chapter shows these instead.
     """
     return [entry.heading for entry in outline_of(document) if path.startswith(entry.path + PATH_SEPARATOR)]
+
+
+def context_of(document: Document) -> str | None:
+    """What staff are told once about the document: the line that adopts it and the decision
+    that enacts it (its number, date, signer and articles), or None."""
+    return context_text(document.adopted_by, decision_of(document))
 
 
 def titles_opening_at(document: Document, ordinal: int) -> list[str]:
