@@ -18,6 +18,7 @@ from bot.domain import actions
 from bot.domain.dates import format_datetime_vi
 from bot.domain.enums import AnnouncementStatus, Role
 from bot.domain.messages import Button, Message
+from bot.domain.render import escape
 from bot.domain.roster import ROLE_NAMES_VI
 from bot.domain.texts import t
 from bot.services import access
@@ -41,14 +42,16 @@ async def begin(session: AsyncSession, staff: Staff, who: Who, now: dt.datetime)
     return Reply().say(t("announce.ask_text", limit=service.MAX_LENGTH), (Button(t("btn.cancel"), actions.AnnounceCancel(0)),))
 
 
-async def text(session: AsyncSession, staff: Staff, who: Who, waiting: PendingInput, body: str, now: dt.datetime,
-               tz: str) -> Reply:
-    """The text we asked for: the announcement, or its time (``PENDING_KINDS``)."""
+async def text(session: AsyncSession, staff: Staff, who: Who, waiting: PendingInput, body: str, markup: str | None,
+               now: dt.datetime, tz: str) -> Reply:
+    """The text we asked for: the announcement (with the messenger's bold and italics,
+    ``markup``), or its time (as typed) (``PENDING_KINDS``)."""
     if not access.allowed(staff, access.Action.ANNOUNCE):
         await pending.clear(session, who.channel, who.user_id)
         return Reply().say(t("announce.denied"))
     if waiting.kind == TEXT_KIND:
-        return await _composed(session, staff, who, body, now)
+        # a messenger without formatting (Zalo): the stars typed are stars
+        return await _composed(session, staff, who, markup if markup is not None else escape(body), now)
     return await _timed(session, staff, who, int(dict(waiting.data).get("id", 0)), body, now, tz)
 
 

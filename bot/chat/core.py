@@ -185,7 +185,7 @@ class Chat:
         hint of what the bot understands."""
         waiting = await pending.peek(session, who.channel, who.user_id, now)
         if waiting is not None and waiting.kind in announcing.PENDING_KINDS:
-            return await announcing.text(session, staff, who, waiting, markup if markup is not None else text, now, self.tz)
+            return await announcing.text(session, staff, who, waiting, text, markup, now, self.tz)
         if waiting is not None and waiting.kind in comments.KINDS:
             return await comments.text(session, staff, who, waiting, text, now)
         return Reply().say(help_text(who))
