@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import socket
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +32,7 @@ from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import upgrade
 from bot.domain import invite
 from bot.domain.enums import Channel
-from bot.services import deliveries, reminders
+from bot.services import deliveries, heartbeat, reminders
 from bot.services.clock import Clock, SystemClock
 from bot.settings import Settings
 
@@ -98,6 +100,7 @@ class Runtime:
         self.worker: DeliveryWorker | None = None
         self.scheduler: AsyncIOScheduler | None = None
         self._worker_task: asyncio.Task[None] | None = None
+        self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self.reminder_policy = reminders.ReminderPolicy(
             digest_at=settings.reminder_time, last_call_days=settings.last_call_days
         )
@@ -132,7 +135,11 @@ class Runtime:
         if self.options.run_scheduler:
             self.scheduler = AsyncIOScheduler(timezone="UTC")
             self.scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True)
+            self.scheduler.add_job(
+                self.heartbeat, "interval", seconds=heartbeat.INTERVAL.total_seconds(), max_instances=1, coalesce=True
+            )
             self.scheduler.start()
+            await self.heartbeat()
             await self.tick()
 
     def _wake(self) -> None:
@@ -149,6 +156,15 @@ class Runtime:
         if report.queued or report.activated or report.reminders:
             self._wake()
         return report
+
+    async def heartbeat(self) -> None:
+        """The mark that this process is serving: the continuity evidence of every open window."""
+        assert self.sessions is not None
+        try:
+            async with self.sessions() as session, session.begin():
+                await heartbeat.beat(session, self.clock.now(), self.instance)
+        except Exception:  # a missed mark shows as a gap in the report; the bot carries on
+            log.warning("heartbeat not recorded", exc_info=True)
 
     async def stop(self) -> None:
         """Stop taking updates, let the sends in flight finish and be recorded, close."""
@@ -189,13 +205,14 @@ class EmbeddedSeed:
 
 async def seed_embedded(sessions: async_sessionmaker[AsyncSession], clock: Clock, tz: str, *, try_people: int = 3) -> EmbeddedSeed:
     """Fill an empty database with the sample regulation and staff list, open a
-    campaign from today, and give a few people fresh invite codes to try."""
+    campaign from today, and give a few people invite codes to try. The codes are derived
+    from a key kept in the database, so a restart prints the same codes again."""
     from sqlalchemy import func, select
 
     from bot.db.models import Campaign, Document, Staff
     from bot.domain.enums import CampaignStatus
     from bot.domain.roster import parse_table
-    from bot.services import campaigns, documents, roster
+    from bot.services import app_secrets, campaigns, documents, roster
     from bot.services.document_files import read_document
     from bot.services.roster_files import read_table
 
@@ -220,13 +237,14 @@ async def seed_embedded(sessions: async_sessionmaker[AsyncSession], clock: Clock
             )
             campaign_id = created.campaign.id
         people = (await session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id))).all()
+        key = await app_secrets.get_or_create(session, "embedded_test_codes", now)
         invites: list[tuple[str, str]] = []
         for person in people:
             if len(invites) >= try_people:
                 break
             if await roster.identities_of(session, person.id):
                 continue
-            code = invite.new_code()
+            code = invite.derived_code(key, f"staff:{person.id}")
             person.invite_code_hash = invite.hash_code(code)
             invites.append((person.full_name, code))
     return EmbeddedSeed(document_id, campaign_id, invites)

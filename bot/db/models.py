@@ -395,3 +395,26 @@ class WebSession(Base):
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
+
+
+class Heartbeat(Base):
+    """A running bot's mark every few minutes: the evidence that the full text stayed
+    reachable through a campaign's window (a gap between marks is time it may not have)."""
+
+    __tablename__ = "heartbeat"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    instance: Mapped[str] = mapped_column(String(64))
+
+
+class AppSecret(Base):
+    """A random key drawn once per database and kept in it, for values that must come out
+    the same after a restart (the embedded default's test codes), never logged."""
+
+    __tablename__ = "app_secret"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime]
