@@ -73,6 +73,7 @@ class BotContext:
     clock: Clock
     tz: str
     wake: Callable[[], None]
+    dashboard_url: str = "http://127.0.0.1:8080"  # where /dashboard's one-time links point
     # "Đã đọc" presses arriving together share one transaction (bot/db/batch.py)
     confirmations: GroupCommit[flows.Press, flows.Reply] = field(init=False)
 

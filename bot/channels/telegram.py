@@ -29,6 +29,7 @@ from telegram.ext import (
 
 from bot.channels.aiohttp_request import AiohttpRequest, JsonCall
 from bot.channels.base import BotContext, Rejected, RetryAfter, Sent, Transient, Unreachable
+from bot.channels.dashboard_command import dashboard_reply
 from bot.db.models import Staff
 from bot.domain import chunking
 from bot.domain.enums import Channel, DeliveryKind
@@ -44,7 +45,7 @@ from bot.services.messages import Keyboard, Message, section_buttons
 log = logging.getLogger(__name__)
 
 NO_PREVIEW = {"is_disabled": True}
-COMMANDS = ("start", "mucluc", "tiendo", "gopy", "yeucau", "baocao", "thongbao", "thongbao_ketqua", "huongdan")
+COMMANDS = ("start", "mucluc", "tiendo", "gopy", "yeucau", "baocao", "thongbao", "thongbao_ketqua", "dashboard", "huongdan")
 
 
 @lru_cache(maxsize=2048)
@@ -153,6 +154,8 @@ class TelegramChannel:
         app.add_handler(CommandHandler("thongbao", self._registered(self._on_announce)))
         app.add_handler(CommandHandler("thongbao_ketqua", self._registered(self._on_announce_results)))
         app.add_handler(CommandHandler("huongdan", self._registered(self._on_help)))
+        app.add_handler(CommandHandler("dashboard", self._registered(
+            lambda session, staff, who, update, context: dashboard_reply(session, staff, self.ctx.clock.now(), self.ctx.dashboard_url))))
         app.add_handler(MessageHandler(filters.CONTACT, self._on_contact))
         app.add_handler(CallbackQueryHandler(self._on_button))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self._registered(self._on_text)))

@@ -485,6 +485,21 @@ CATALOGUE: dict[str, str] = {
     "doc.error.binary.word": "một tệp Word cũ .doc bị đổi đuôi",
     "doc.error.legacy_encoding": "Tệp “{name}” không dùng bảng mã Unicode UTF-8; có vẻ văn bản được gõ bằng bảng mã tiếng Việt cũ (TCVN3/ABC, VNI hoặc Windows-1258). Hãy chuyển sang Unicode (ví dụ bằng Unikey: Công cụ chuyển mã) và lưu lại với bảng mã UTF-8 rồi nhập lại.",
     "doc.error.corrupt_docx": "Tệp “{name}” không mở được như tệp Word (.docx): tệp bị hỏng hoặc không đúng định dạng. Hãy mở bằng Word, lưu lại rồi nhập lại.",
+    # --- the dashboard and the try-it page (bot.web, bot.channels.dashboard_command)
+    "commands.dashboard": "Đường dẫn vào bảng theo dõi (lãnh đạo, công đoàn, thanh tra)",
+    "dashboard.link": "Đường dẫn đăng nhập bảng theo dõi của anh/chị (chỉ dùng được một lần, hết hạn sau {minutes} phút):\n{url}\n\nKhông chuyển đường dẫn này cho người khác.",
+    "dashboard.denied": "Bảng theo dõi chỉ dành cho lãnh đạo, Công đoàn, Ban Thanh tra nhân dân và quản trị viên.",
+    "run.try_it": "  Thử trò chuyện với bot trên trình duyệt (chọn một cán bộ trong danh sách): {url}",
+    "run.dashboard": "  Bảng theo dõi cho lãnh đạo: {url} (đăng nhập bằng lệnh /dashboard trong trò chuyện của một lãnh đạo)",
+    "cli.dashboard.help": "Bảng theo dõi trên trình duyệt.",
+    "cli.dashboard.screenshots.help": "Chụp ảnh các trang chính của bảng theo dõi (khổ điện thoại và máy tính) vào thư mục DIR.\n\nVí dụ: congkhai dashboard screenshots anh-chup/",
+    "cli.dashboard.screenshots.done": "Đã lưu {count} ảnh vào {folder}.",
+    "cli.dashboard.no_browser": "Không tìm thấy trình duyệt Chromium và chromedriver. Cài bằng: apt-get install -y chromium chromium-driver",
+    "cli.dashboard.no_leader": "Cơ sở dữ liệu chưa có lãnh đạo, công đoàn, thanh tra hay quản trị viên nào để đăng nhập bảng theo dõi.",
+    "cli.dashboard.browser_failed": "Trình duyệt không chụp được ảnh: {reason}",
+    "cli.simulate.keep": "Giữ lại đợt mô phỏng trong tệp SQLite FILE (tệp chưa tồn tại) để xem báo cáo và bảng theo dõi.",
+    "cli.simulate.keep_exists": "Tệp {path} đã tồn tại. Hãy chọn tên tệp mới để giữ đợt mô phỏng.",
+    "cli.simulate.kept": "Đợt mô phỏng được giữ trong {path}. Xem bằng: CONGKHAI_DATABASE_URL=sqlite+aiosqlite:///{path} congkhai ...",
 }
 
 

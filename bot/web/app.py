@@ -1,5 +1,6 @@
-"""The bot's own HTTP server: messenger webhooks and health (the dashboard and
-exports will live here too).
+"""The bot's own HTTP server: messenger webhooks, health, the leadership dashboard
+(:mod:`bot.web.dashboard`) and, on the embedded default, the try-it page
+(:mod:`bot.web.tryit`).
 
 A webhook call is checked (the secret header, compared in constant time),
 handed to the channel's update queue and answered at once: Telegram retries
@@ -17,6 +18,7 @@ from aiohttp import web
 from telegram import Update
 
 from bot.runtime import Runtime
+from bot.web.dashboard import DashboardDeps, add_dashboard_routes
 
 log = logging.getLogger(__name__)
 
@@ -62,4 +64,20 @@ def build_app(runtime: Runtime, webhook_secret: str | None) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_post(TELEGRAM_WEBHOOK_PATH, telegram_webhook)
     app.router.add_post(ZALO_WEBHOOK_PATH, zalo_webhook)
+    add_dashboard_routes(app, dashboard_deps(runtime))
     return app
+
+
+def dashboard_deps(runtime: Runtime) -> DashboardDeps:
+    """The dashboard's view of a started runtime."""
+    assert runtime.sessions is not None, "start the runtime first"
+    settings = runtime.settings
+
+    def wake() -> None:
+        if runtime.worker is not None:
+            runtime.worker.wake()
+
+    return DashboardDeps(
+        sessions=runtime.sessions, clock=runtime.clock, tz=settings.timezone, wake=wake,
+        reports=[], render_report=None, secure_cookie=settings.dashboard_base_url.startswith("https://"),
+    )

@@ -1,0 +1,162 @@
+"""The dashboard over real HTTP: sign-in by a one-time link from chat (works once,
+expires, refused to the staff role), the HttpOnly SameSite session cookie, the CSRF
+token on forms, the member filter, answering a comment into the góp ý loop, and
+signing out. The browser version of these paths is in tests/e2e."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import aiohttp
+from sqlalchemy import func, select
+from yarl import URL
+
+from bot.db.models import Feedback, Staff, WebLink, WebSession
+from bot.domain.enums import FeedbackStatus
+from tests.integration.harness import ROSTER, Harness, local, running_bot
+from tests.web_helpers import ask_for_link, link_token, serving
+
+MONDAY = dt.date(2026, 11, 23)
+LEADER, BINH, DUNG = "Nguyễn Văn An", "Trần Thị Bình", "Phạm Thị Dung"
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert match is not None, html
+    return match.group(1)
+
+
+async def _sign_in(http: aiohttp.ClientSession, base: str, token: str) -> aiohttp.ClientResponse:
+    async with http.get(f"{base}/dashboard/login", params={"t": token}) as page:
+        assert page.status == 200
+        assert 'id="sign-in"' in await page.text()
+    return await http.post(f"{base}/dashboard/login", data={"t": token}, allow_redirects=False)
+
+
+async def _comment(bot: Harness, name: str, text: str) -> None:
+    count = len(await bot.bot_messages(name))
+    await bot.sandbox.send_text(bot.users[name].id, "/gopy")
+    await bot.wait_bot_messages(name, count + 1)
+    await bot.sandbox.send_text(bot.users[name].id, text)
+    await bot.wait_bot_messages(name, count + 2)
+
+
+async def test_one_time_link_session_cookie_and_refusals(db_url: str) -> None:
+    async with running_bot(db_url, local(MONDAY, 7)) as bot, serving(bot) as base:
+        await bot.open_campaign(MONDAY)
+        for name in (LEADER, BINH):
+            await bot.register(name)
+
+        # A member of staff is refused in chat, and no link is stored for them.
+        assert "chỉ dành cho lãnh đạo" in await ask_for_link(bot, BINH)
+        async with bot.sessions() as session:
+            assert await session.scalar(select(func.count(WebLink.id))) == 0
+
+        answer = await ask_for_link(bot, LEADER)
+        assert "một lần" in answer and "10 phút" in answer
+        token = link_token(answer)
+        async with bot.sessions() as session:  # only the hash is stored
+            stored = (await session.scalars(select(WebLink))).one()
+            assert token not in stored.token_hash and len(stored.token_hash) == 64
+
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+            async with http.get(f"{base}/dashboard") as page:
+                assert page.status == 401
+            response = await _sign_in(http, base, token)
+            assert response.status == 303 and response.headers["Location"] == "/dashboard"
+            cookie = response.headers["Set-Cookie"]
+            assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/dashboard" in cookie
+            async with http.get(f"{base}/dashboard") as page:
+                html = await page.text()
+                assert page.status == 200 and "Các đợt công khai" in html and LEADER in html
+
+            # The same link a second time: refused.
+            async with aiohttp.ClientSession() as other:
+                again = await other.post(f"{base}/dashboard/login", data={"t": token}, allow_redirects=False)
+                assert again.status == 403 and 'data-reason="used"' in await again.text()
+
+            # Sign out: the cookie goes and the session stops working server-side too.
+            async with http.get(f"{base}/dashboard") as page:
+                csrf = _csrf(await page.text())
+            async with http.post(f"{base}/dashboard/logout", data={"csrf": "0" * 64}) as refused:
+                assert refused.status == 403
+            session_cookie = jar.filter_cookies(URL(f"{base}/dashboard"))["congkhai_session"].value
+            async with http.post(f"{base}/dashboard/logout", data={"csrf": csrf}) as out:
+                assert out.status == 200 and "Đã đăng xuất" in await out.text()
+            async with http.get(f"{base}/dashboard") as page:
+                assert page.status == 401
+        async with aiohttp.ClientSession(cookies={"congkhai_session": session_cookie}) as replay:
+            async with replay.get(f"{base}/dashboard") as page:
+                assert page.status == 401
+
+        # A link left for longer than its minutes: refused.
+        late = link_token(await ask_for_link(bot, LEADER))
+        bot.clock.advance(dt.timedelta(minutes=11))
+        async with aiohttp.ClientSession() as http:
+            expired = await _sign_in(http, base, late)
+            assert expired.status == 403 and 'data-reason="expired"' in await expired.text()
+
+        # A leader who lost the role: the link they had no longer opens anything.
+        fresh = link_token(await ask_for_link(bot, LEADER))
+        async with bot.sessions() as session, session.begin():
+            leader = await session.scalar(select(Staff).where(Staff.full_name == LEADER))
+            assert leader is not None
+            leader.roles = "staff"
+        async with aiohttp.ClientSession() as http:
+            denied = await _sign_in(http, base, fresh)
+            assert denied.status == 403 and 'data-reason="denied"' in await denied.text()
+        async with bot.sessions() as session:
+            assert await session.scalar(select(func.count(WebSession.id))) == 1  # the first sign-in only
+
+
+async def test_members_filter_and_answering_a_comment(db_url: str) -> None:
+    async with running_bot(db_url, local(MONDAY, 7)) as bot, serving(bot) as base:
+        campaign_id = await bot.open_campaign(MONDAY)
+        for name in (LEADER, BINH, DUNG):
+            await bot.register(name)
+        bot.clock.set(local(MONDAY, 8, 30))
+        await bot.send_all()
+        assert await bot.confirm_all(BINH) >= 1
+        await _comment(bot, DUNG, "Đề nghị ghi rõ thời hạn <b>trả lời</b>.")
+
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            assert (await _sign_in(http, base, link_token(await ask_for_link(bot, LEADER)))).status == 303
+            async with http.get(f"{base}/dashboard/campaigns/{campaign_id}") as page:
+                html = await page.text()
+                assert page.status == 200 and 'id="sections"' in html and "Văn phòng" in html
+
+            async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/members") as page:
+                html = await page.text()
+                assert "5 cán bộ" in html
+            async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/members", params={"status": "unlinked"}) as page:
+                html = await page.text()
+                assert "2 cán bộ" in html and "Lê Văn Cường" in html and "Hoàng Văn Em" in html and BINH not in html
+            async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/members", params={"status": "reading"}) as page:
+                html = await page.text()
+                assert "1 cán bộ" in html and BINH in html
+
+            async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/comments") as page:
+                html = await page.text()
+                # a person's text is shown as text, never as markup
+                assert "&lt;b&gt;trả lời&lt;/b&gt;" in html and "<b>trả lời</b>" not in html
+                csrf = _csrf(html)
+            async with bot.sessions() as session:
+                feedback_id = await session.scalar(select(Feedback.id))
+            url = f"{base}/dashboard/comments/{feedback_id}/answer"
+            body = {"decision": "accepted", "answer": "Xin tiếp thu, sẽ bổ sung vào Điều 5."}
+            async with http.post(url, data={**body, "csrf": "f" * 64}) as forged:
+                assert forged.status == 403
+            async with http.post(url, data={**body, "csrf": csrf}, allow_redirects=False) as done:
+                assert done.status == 303
+            async with http.post(url, data={**body, "csrf": csrf}) as twice:
+                assert "đã được trả lời trước đó" in await twice.text()
+
+        async with bot.sessions() as session:
+            row = await session.get(Feedback, feedback_id)
+            assert row is not None and row.status is FeedbackStatus.ACCEPTED
+        before = len(await bot.bot_messages(DUNG))
+        await bot.run_until_idle()
+        told = (await bot.bot_messages(DUNG))[before:]
+        assert any("Xin tiếp thu, sẽ bổ sung vào Điều 5." in m.text for m in told), [m.text for m in told]
