@@ -33,11 +33,13 @@ COMMANDS = {
     "/baocao": ("📊", "chỉ dành cho lãnh đạo, công đoàn và quản trị"),
     "/thongbao": ("📢", "Chức năng thông báo chỉ dành cho"),
     "/thongbao_ketqua": (None, "Chức năng thông báo chỉ dành cho"),
+    "/dashboard": ("chỉ dùng được một lần", "Bảng theo dõi chỉ dành cho"),
 }
 MAY = {
-    "/baocao": {"union", "leader", "admin"},
+    "/baocao": {"union", "inspector", "leader", "admin"},
     "/thongbao": {"union", "leader", "admin"},
     "/thongbao_ketqua": {"union", "leader", "admin"},
+    "/dashboard": {"union", "inspector", "leader", "admin"},
 }
 
 
@@ -49,11 +51,12 @@ def test_the_policy_table() -> None:
         matrix[role] = {action for action in Action if allowed(person, action)}
     assert matrix[Role.STAFF] == {Action.READ}
     assert matrix[Role.UNION] == {Action.READ, Action.REPORT, Action.ANNOUNCE, Action.ANNOUNCE_RESULTS,
-                                  Action.FEEDBACK_LIST, Action.FEEDBACK_ANSWER}
-    assert matrix[Role.INSPECTOR] == {Action.READ, Action.FEEDBACK_LIST, Action.FEEDBACK_ANSWER}
+                                  Action.FEEDBACK_LIST, Action.FEEDBACK_ANSWER, Action.DASHBOARD}
+    assert matrix[Role.INSPECTOR] == {Action.READ, Action.REPORT, Action.FEEDBACK_LIST, Action.FEEDBACK_ANSWER,
+                                      Action.DASHBOARD}
     assert matrix[Role.LEADER] == set(Action)
     assert matrix[Role.ADMIN] == {Action.READ, Action.REPORT, Action.ANNOUNCE, Action.ANNOUNCE_RESULTS,
-                                  Action.FEEDBACK_LIST, Action.INFO_REQUESTS}
+                                  Action.FEEDBACK_LIST, Action.INFO_REQUESTS, Action.DASHBOARD}
     person.active = False
     person.role_set = frozenset(Role)
     assert not any(allowed(person, action) for action in Action)  # someone who left can do nothing
