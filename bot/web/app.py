@@ -18,7 +18,10 @@ from aiohttp import web
 from telegram import Update
 
 from bot.runtime import Runtime
+from bot.sandbox import Sandbox
+from bot.web.dashboard import PREFIX as DASHBOARD_PATH
 from bot.web.dashboard import DashboardDeps, add_dashboard_routes
+from bot.web.tryit import TRY_PATH, add_tryit_routes
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +31,8 @@ ZALO_WEBHOOK_PATH = "/webhook/zalo"
 ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 
 
-def build_app(runtime: Runtime, webhook_secret: str | None) -> web.Application:
+def build_app(runtime: Runtime, webhook_secret: str | None, *, sandbox: Sandbox | None = None) -> web.Application:
+    """The bot's web app; ``sandbox``: the embedded default's, for the try-it page."""
     app = web.Application(client_max_size=1024 * 1024)
 
     async def health(request: web.Request) -> web.Response:
@@ -65,6 +69,9 @@ def build_app(runtime: Runtime, webhook_secret: str | None) -> web.Application:
     app.router.add_post(TELEGRAM_WEBHOOK_PATH, telegram_webhook)
     app.router.add_post(ZALO_WEBHOOK_PATH, zalo_webhook)
     add_dashboard_routes(app, dashboard_deps(runtime))
+    if sandbox is not None:
+        assert runtime.sessions is not None
+        add_tryit_routes(app, runtime.sessions, sandbox)
     return app
 
 
