@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import announce, campaign, db, doc, feedback, run, simulate, staff
+from bot.cli import announce, campaign, db, doc, feedback, report, run, simulate, staff
 from bot.cli.common import CONTEXT
 from bot.domain.texts import t
 from bot.settings import load_settings
@@ -36,5 +36,6 @@ for command in (
     run.run_bot,
     announce.announce,
     simulate.simulate_command,
+    report.report,
 ):
     main.add_command(command)
