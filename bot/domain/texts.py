@@ -433,6 +433,13 @@ CATALOGUE: dict[str, str] = {
     "run.cannot_start": "Không khởi động được bot ({reason}): kiểm tra CONGKHAI_TELEGRAM_TOKEN / CONGKHAI_ZALO_TOKEN và kết nối mạng tới máy chủ của Telegram, Zalo.",
     "run.stopping": "Đang dừng: chờ các tin đang gửi hoàn tất…",
     "run.stopped": "Đã dừng.",
+    "run.fail.port": "Không mở được cổng web {host}:{port}: cổng đang được một chương trình khác dùng (có thể là một bot khác đang chạy). Hãy dừng chương trình đó, hoặc chọn cổng khác bằng biến CONGKHAI_WEB_PORT.",
+    "run.fail.port_other": "Không mở được cổng web {host}:{port} ({reason}). Kiểm tra CONGKHAI_WEB_HOST và CONGKHAI_WEB_PORT.",
+    "run.fail.sandbox_port": "Không mở được cổng {port} cho hộp cát Bot API: cổng đang được dùng. Hãy chọn cổng khác bằng --sandbox-port.",
+    "run.fail.db": "Không mở được cơ sở dữ liệu ({reason}). Kiểm tra CONGKHAI_DATABASE_URL: thư mục của tệp SQLite phải có và ghi được; máy chủ PostgreSQL phải đang chạy và cho phép kết nối.",
+    "run.fail.db_schema": "Cơ sở dữ liệu chưa được cập nhật cấu trúc mới nhất. Hãy chạy: congkhai db upgrade",
+    "run.fail.token": "Token của bot không đúng (máy chủ Telegram từ chối). Kiểm tra CONGKHAI_TELEGRAM_TOKEN: lấy lại token từ @BotFather rồi chạy lại.",
+    "run.fail.forced": "Quá {seconds} giây mà bot chưa dừng xong: dừng ngay.",
     # --- report files (bot.reports), the report command, /baocao files
     "rpt.channel.telegram": "Telegram",
     "rpt.channel.zalo": "Zalo",
