@@ -35,7 +35,7 @@ from bot.domain.texts import t
 from bot.runtime import Runtime, RuntimeOptions, seed_embedded
 from bot.sandbox import Sandbox
 from bot.settings import Settings
-from bot.web.app import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, build_app
+from bot.web.app import DASHBOARD_PATH, TELEGRAM_WEBHOOK_PATH, TRY_PATH, ZALO_WEBHOOK_PATH, build_app
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,10 @@ async def serve(settings: Settings, *, webhook: bool, sandbox_port: int, say: Ca
             say(t("run.embedded", db=settings.database_url, url=sandbox.url))
             for name, code in seed.invites:
                 say(t("run.embedded_invite", name=name, code=code, url=sandbox.url))
-        runner = web.AppRunner(build_app(runtime, settings.webhook_secret.get_secret_value() if settings.webhook_secret else None))
+            say(t("run.try_it", url=settings.dashboard_base_url + TRY_PATH))
+            say(t("run.dashboard", url=settings.dashboard_base_url + DASHBOARD_PATH))
+        runner = web.AppRunner(build_app(runtime, settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+                                         sandbox=sandbox))
         await runner.setup()
         try:
             await web.TCPSite(runner, settings.web_host, settings.web_port).start()
