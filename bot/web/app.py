@@ -84,7 +84,4 @@ def dashboard_deps(runtime: Runtime) -> DashboardDeps:
         if runtime.worker is not None:
             runtime.worker.wake()
 
-    return DashboardDeps(
-        sessions=runtime.sessions, clock=runtime.clock, tz=settings.timezone, wake=wake,
-        reports=[], render_report=None, secure_cookie=settings.dashboard_base_url.startswith("https://"),
-    )
+    return DashboardDeps(sessions=runtime.sessions, clock=runtime.clock, settings=settings, wake=wake)

@@ -12,8 +12,7 @@ carries a CSRF token derived from the session.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -25,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import Staff
 from bot.domain.enums import FeedbackStatus, Role
 from bot.services import access, counts, dashboard, feedback, web_signin
+from bot.reports import export
 from bot.services.clock import Clock
+from bot.settings import Settings
 from bot.web.pages import TIMEZONE, render
 
 PREFIX = "/dashboard"
@@ -33,29 +34,20 @@ COOKIE = "congkhai_session"
 MAX_ANSWER = feedback.MAX_LENGTH
 
 
-@dataclass(frozen=True)
-class ReportFile:
-    """One file the dashboard offers, as the report module renders it."""
-
-    key: str  # in the URL
-    label: str
-    filename: str
-    content_type: str
-
-
-# (session, campaign id, key, now) -> the file's bytes, or None when there is no such report
-ReportRenderer = Callable[[AsyncSession, int, str, dt.datetime], Awaitable[bytes | None]]
-
-
 @dataclass
 class DashboardDeps:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
-    tz: str
+    settings: Settings
     wake: Callable[[], None]
-    reports: list[ReportFile]
-    render_report: ReportRenderer | None = None
-    secure_cookie: bool = False  # set on an https deployment
+
+    @property
+    def tz(self) -> str:
+        return self.settings.timezone
+
+    @property
+    def secure_cookie(self) -> bool:
+        return self.settings.dashboard_base_url.startswith("https://")
 
 
 SIGN_IN_REFUSALS = ("unknown", "expired", "used", "denied")
@@ -142,7 +134,7 @@ def add_dashboard_routes(app: web.Application, deps: DashboardDeps) -> None:
             sections = await dashboard.section_rates(session, campaign)
         return render(request, "campaign.html", **context(
             staff, token, page="campaigns", c=progress, departments=by_department, sections=sections,
-            reports=deps.reports if deps.render_report is not None else [],
+            reports=export.FORMATS,
         ))
 
     async def members_page(request: web.Request) -> web.Response:
@@ -213,22 +205,20 @@ def add_dashboard_routes(app: web.Application, deps: DashboardDeps) -> None:
         return render(request, "announcements.html", **context(staff, token, page="announcements", rows=rows))
 
     async def download(request: web.Request) -> web.StreamResponse:
-        key = request.match_info["key"]
-        report = next((r for r in deps.reports if r.key == key), None)
-        if report is None or deps.render_report is None:
+        fmt = request.match_info["fmt"]
+        if fmt not in export.FORMATS:
             raise web.HTTPNotFound()
         async with deps.sessions() as session:
             await signed_in(request, session)
             campaign = await load_campaign(session, request)
-            data = await deps.render_report(session, campaign.id, key, deps.clock.now())
-        if data is None:
-            raise web.HTTPNotFound()
-        filename = report.filename.format(id=campaign.id)
-        return web.Response(
-            body=data, content_type=report.content_type,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
-                     "X-Content-Type-Options": "nosniff"},
-        )
+            try:
+                filename, data = await export.render_report(session, campaign.id, fmt, deps.clock.now(), deps.settings)
+            except export.ReportRefused:
+                raise web.HTTPNotFound() from None
+        return web.Response(body=data, headers={
+            "Content-Type": export.MEDIA_TYPES[fmt], "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+        })
 
     app.router.add_get(web_signin.LOGIN_PATH, sign_in_page)
     app.router.add_post(web_signin.LOGIN_PATH, sign_in)
@@ -239,7 +229,7 @@ def add_dashboard_routes(app: web.Application, deps: DashboardDeps) -> None:
     app.router.add_get(f"{PREFIX}/campaigns/{{campaign_id}}/members", members_page)
     app.router.add_get(f"{PREFIX}/campaigns/{{campaign_id}}/comments", comments_page)
     app.router.add_post(f"{PREFIX}/comments/{{feedback_id}}/answer", answer)
-    app.router.add_get(f"{PREFIX}/campaigns/{{campaign_id}}/files/{{key}}", download)
+    app.router.add_get(f"{PREFIX}/campaigns/{{campaign_id}}/files/{{fmt}}", download)
     app.router.add_get(f"{PREFIX}/announcements", announcements_page)
 
 

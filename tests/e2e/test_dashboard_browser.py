@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -34,8 +35,18 @@ T = TypeVar("T")
 class Page:
     """The browser, one blocking Selenium call at a time, off the event loop."""
 
-    def __init__(self, driver: Any) -> None:
+    def __init__(self, driver: Any, downloads: Path) -> None:
         self.driver = driver
+        self.downloads = downloads
+
+    async def downloaded(self, suffix: str, timeout: float = 20.0) -> Path:
+        """The file the browser finished downloading."""
+        for _ in range(int(timeout * 10)):
+            done = [p for p in self.downloads.iterdir() if p.suffix == suffix]
+            if done:
+                return done[0]
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no {suffix} downloaded: {list(self.downloads.iterdir())}")
 
     async def do(self, action: Callable[[Any], T]) -> T:
         return await asyncio.to_thread(action, self.driver)
@@ -45,10 +56,10 @@ class Page:
 
     async def click(self, css: str) -> None:
         """Click what leads to a new page (a link, a submit button) and wait for that page."""
-        await self.do(lambda d: _click_and_wait(d, d.find_element("css selector", css)))
+        await self.do(lambda d: _click_and_wait(d, lambda: d.find_element("css selector", css)))
 
     async def click_element(self, find: Callable[[Any], Any]) -> None:
-        await self.do(lambda d: _click_and_wait(d, find(d)))
+        await self.do(lambda d: _click_and_wait(d, lambda: find(d)))
 
     async def text(self, css: str = "body") -> str:
         return await self.do(lambda d: d.find_element("css selector", css).text)
@@ -60,13 +71,21 @@ class Page:
         return await self.do(lambda d: d.find_element("css selector", css).get_attribute(name))
 
 
-def _click_and_wait(driver: Any, element: Any) -> None:
+def _click_and_wait(driver: Any, find: Callable[[], Any]) -> None:
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element("tag name", "html")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)  # clear of the sticky composer
-    element.click()
+    for attempt in range(3):
+        try:
+            old = driver.find_element("tag name", "html")
+            element = find()
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)  # clear of the composer
+            element.click()
+            break
+        except WebDriverException:  # the page was still settling: find it again
+            if attempt == 2:
+                raise
     WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
     WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
@@ -76,7 +95,7 @@ async def page(tmp_path: Path) -> AsyncIterator[Page]:
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     with chromium(downloads) as driver:
-        yield Page(driver)
+        yield Page(driver, downloads)
 
 
 async def _sign_in(bot: Harness, page: Page, base: str, name: str = LEADER) -> None:
@@ -131,6 +150,13 @@ async def test_leader_signs_in_filters_and_answers(db_url: str, page: Page) -> N
         await bot.run_until_idle()
         told = [m.text for m in await bot.bot_messages(DUNG)]
         assert any("Xin tiếp thu: Văn phòng tổng hợp và báo cáo Giám đốc." in text for text in told), told
+
+        # The spreadsheet, downloaded by the browser and opened.
+        await page.click(f"a[href='/dashboard/campaigns/{campaign_id}']")
+        await page.do(lambda d: d.find_element("css selector", "a[data-format='xlsx']").click())
+        book = openpyxl.load_workbook(await page.downloaded(".xlsx"), read_only=True)
+        cells = {str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row if c}
+        assert BINH in cells and "Xin tiếp thu: Văn phòng tổng hợp và báo cáo Giám đốc." in cells
 
         await page.click("#sign-out")
         assert "Đã đăng xuất" in await page.text("h1")

@@ -5,10 +5,14 @@ signing out. The browser version of these paths is in tests/e2e."""
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import io
 import re
 
 import aiohttp
+import docx
+import openpyxl
 from sqlalchemy import func, select
 from yarl import URL
 
@@ -152,6 +156,31 @@ async def test_members_filter_and_answering_a_comment(db_url: str) -> None:
                 assert done.status == 303
             async with http.post(url, data={**body, "csrf": csrf}) as twice:
                 assert "đã được trả lời trước đó" in await twice.text()
+
+            # Every report file, read back.
+            async with http.get(f"{base}/dashboard/campaigns/{campaign_id}") as page:
+                formats = re.findall(r'data-format="(\w+)"', await page.text())
+            assert formats == ["xlsx", "csv", "docx", "png"]
+            files = {}
+            for fmt in formats:
+                async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/files/{fmt}") as download:
+                    assert download.status == 200, fmt
+                    assert "attachment" in download.headers["Content-Disposition"]
+                    files[fmt] = await download.read()
+            book = openpyxl.load_workbook(io.BytesIO(files["xlsx"]), read_only=True)
+            cells = {str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row if c}
+            assert BINH in cells and "Đề nghị ghi rõ thời hạn <b>trả lời</b>." in cells
+            assert files["csv"].startswith(codecs.BOM_UTF8) and BINH in files["csv"].decode("utf-8-sig")
+            document = docx.Document(io.BytesIO(files["docx"]))
+            text = "\n".join([p.text for p in document.paragraphs] + [
+                cell.text for table in document.tables for row in table.rows for cell in row.cells])
+            assert "BÁO CÁO" in text and "BIÊN BẢN" in text
+            assert files["png"].startswith(b"\x89PNG")
+            async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/files/exe") as download:
+                assert download.status == 404
+        async with aiohttp.ClientSession() as stranger:  # no session, no file
+            async with stranger.get(f"{base}/dashboard/campaigns/{campaign_id}/files/xlsx") as download:
+                assert download.status == 401
 
         async with bot.sessions() as session:
             row = await session.get(Feedback, feedback_id)
