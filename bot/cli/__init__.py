@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import announce, campaign, db, doc, feedback, report, run, simulate, staff
+from bot.cli import announce, campaign, db, doc, feedback, report, run, simulate, staff, vietnamese
 from bot.cli.common import CONTEXT
 from bot.domain.texts import t
 from bot.settings import load_settings
@@ -39,3 +39,4 @@ for command in (
     report.report,
 ):
     main.add_command(command)
+vietnamese.localise(main)

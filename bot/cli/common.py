@@ -13,7 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.domain.texts import t
+from bot.cli import vietnamese
 from bot.settings import Settings, load_settings
+
+# Before any command is declared: click's own messages, and the names it gives types, in Vietnamese.
+vietnamese.install()
 
 T = TypeVar("T")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

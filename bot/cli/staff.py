@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from bot.domain.enums import Role
 from bot.domain.invite import deep_link, display_code
 from bot.domain.roster import ROLE_NAMES_VI, display_phone, parse_table
 from bot.domain.texts import t
+from bot.reports import invite_cards
 from bot.reports import invites as invites_report
 from bot.reports.invites import InviteRow
 from bot.services import roster as roster_service
@@ -40,9 +42,14 @@ def staff_import(ctx: click.Context, file: Path, sync: bool) -> None:
     parsed = parse_table(table)
 
     async def work(session: AsyncSession) -> roster_service.ImportResult:
-        return await roster_service.import_roster(
-            session, parsed, SystemClock().now(), sync=sync, source=file.name
-        )
+        with click.progressbar(length=max(len(parsed.rows), 1), label=t("cli.staff.import.progress"),
+                               file=sys.stderr) as bar:
+            def advance(done: int) -> None:
+                bar.update(done - bar.pos)
+
+            return await roster_service.import_roster(
+                session, parsed, SystemClock().now(), sync=sync, source=file.name, progress=advance
+            )
 
     try:
         result = run_db(ctx, work)
@@ -90,13 +97,14 @@ def staff_list(ctx: click.Context, as_json: bool, include_inactive: bool) -> Non
 
 
 @staff.command("invites", help=t("cli.staff.invites.help"))
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), help=t("cli.staff.invites.format"))
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "pdf", "docx"]), help=t("cli.staff.invites.format"))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True, help=t("cli.staff.invites.output"))
 @click.option("--all", "include_linked", is_flag=True, help=t("cli.staff.invites.all"))
 @click.pass_context
 def staff_invites(ctx: click.Context, fmt: str | None, output: Path, include_linked: bool) -> None:
     settings = settings_of(ctx)
-    fmt = fmt or ("csv" if output.suffix.lower() == ".csv" else "xlsx")
+    suffix = output.suffix.lower().lstrip(".")
+    fmt = fmt or (suffix if suffix in ("csv", "pdf", "docx") else "xlsx")
     username = telegram_username(settings)
 
     async def work(session: AsyncSession) -> list[InviteRow]:
@@ -119,6 +127,13 @@ def staff_invites(ctx: click.Context, fmt: str | None, output: Path, include_lin
         return
     if fmt == "csv":
         invites_report.write_csv(output, rows)
+    elif fmt in ("pdf", "docx"):
+        render = invite_cards.to_pdf if fmt == "pdf" else invite_cards.to_docx
+        with click.progressbar(length=len(rows), label=t("cli.staff.invites.progress"), file=sys.stderr) as bar:
+            def advance(done: int) -> None:
+                bar.update(done - bar.pos)
+
+            output.write_bytes(render(rows, settings.org_name, advance))
     else:
         invites_report.write_xlsx(output, rows, t("invites.title", org=settings.org_name.upper()))
     if not username:
