@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import announce, campaign, db, doc, feedback, report, run, simulate, staff, vietnamese
+from bot.cli import announce, campaign, dashboard, db, doc, feedback, report, run, simulate, staff, vietnamese
 from bot.cli.common import CONTEXT
 from bot.domain.texts import t
 from bot.settings import load_settings
@@ -37,6 +37,7 @@ for command in (
     announce.announce,
     simulate.simulate_command,
     report.report,
+    dashboard.dashboard,
 ):
     main.add_command(command)
 vietnamese.localise(main)
