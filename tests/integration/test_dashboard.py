@@ -16,8 +16,9 @@ import openpyxl
 from sqlalchemy import func, select
 from yarl import URL
 
-from bot.db.models import Feedback, Staff, WebLink, WebSession
+from bot.db.models import Department, Feedback, Staff, WebLink, WebSession
 from bot.domain.enums import FeedbackStatus
+from bot.services import announcements
 from tests.integration.harness import ROSTER, Harness, local, running_bot
 from tests.web_helpers import ask_for_link, link_token, serving
 
@@ -140,6 +141,32 @@ async def test_members_filter_and_answering_a_comment(db_url: str) -> None:
             async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/members", params={"status": "reading"}) as page:
                 html = await page.text()
                 assert "1 cán bộ" in html and BINH in html
+            async with bot.sessions() as session:
+                planning = await session.scalar(select(Department.id).where(Department.name == "Phòng Kế hoạch"))
+            async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/members",
+                                params={"department": str(planning)}) as page:
+                html = await page.text()
+                assert "2 cán bộ" in html and DUNG in html and "Hoàng Văn Em" in html and BINH not in html
+            async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/members",
+                                params={"department": str(planning), "status": "unlinked"}) as page:
+                html = await page.text()
+                assert "1 cán bộ" in html and "Hoàng Văn Em" in html and DUNG not in html
+
+            # An announcement that asks for "Đã nhận", and its counts.
+            async with bot.sessions() as session, session.begin():
+                author = await session.scalar(select(Staff.id).where(Staff.full_name == LEADER))
+                draft = await announcements.create_draft(
+                    session, author_id=author, text="Họp toàn cơ quan lúc 14 giờ thứ Sáu.", now=bot.clock.now(),
+                    require_ack=True,
+                )
+                await announcements.send(session, draft, bot.clock.now())
+            await bot.run_until_idle()
+            async with http.get(f"{base}/dashboard/announcements") as page:
+                html = await page.text()
+                row = re.search(r"Họp toàn cơ quan lúc 14 giờ thứ Sáu\..*?</tr>", html, re.DOTALL)
+                assert row is not None, html
+                numbers = re.findall(r'<td class="num">(\d+)</td>', row.group(0))
+                assert numbers == ["3", "3", "0", "0"], numbers  # to the 3 linked people, sent, none failed, none yet
 
             async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/comments") as page:
                 html = await page.text()
