@@ -112,7 +112,8 @@ class Runtime:
         self.engine = create_engine(url)
         self.sessions = session_factory(self.engine)
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
-        ctx = BotContext(self.sessions, self.clock, self.settings.timezone, self._wake, self.settings.dashboard_base_url)
+        ctx = BotContext(self.sessions, self.clock, self.settings.timezone, self._wake, self.settings.dashboard_base_url,
+                         self.settings.org_name)
         if self._telegram_token:
             self.telegram = TelegramChannel(self._telegram_token, self._telegram_base_url, ctx, self.http)
             self.channels[Channel.TELEGRAM] = self.telegram

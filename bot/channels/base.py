@@ -74,6 +74,7 @@ class BotContext:
     tz: str
     wake: Callable[[], None]
     dashboard_url: str = "http://127.0.0.1:8080"  # where /dashboard's one-time links point
+    org_name: str = "Cơ quan"  # the issuing body on report files sent in chat
     # "Đã đọc" presses arriving together share one transaction (bot/db/batch.py)
     confirmations: GroupCommit[flows.Press, flows.Reply] = field(init=False)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import BotCommand, Update
+from telegram import BotCommand, InputFile, Update
 from telegram import error as tg_error
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -36,7 +36,7 @@ from bot.domain.enums import Channel, DeliveryKind
 from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.render import to_html
 from bot.domain.texts import t
-from bot.services import feedback_flows, flows, registration
+from bot.services import access, feedback_flows, flows, registration
 from bot.services import announcing
 from bot.services.deliveries import Job
 from bot.services.flows import Reply, Who
@@ -223,7 +223,13 @@ class TelegramChannel:
         return await flows.my_progress(session, staff, self.ctx.clock.now(), self.ctx.tz)
 
     async def _on_report(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
-        return await flows.report(session, staff, self.ctx.clock.now())
+        now = self.ctx.clock.now()
+        reply = await flows.report(session, staff, now)
+        if access.allowed(staff, access.Action.REPORT):  # the chart as a photo, the XLSX and the DOCX
+            from bot.reports.export import chat_files
+
+            reply.files += await chat_files(session, now, self.ctx.org_name, self.ctx.tz)
+        return reply
 
     async def _on_help(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
         return Reply().say(t("help.commands"))
@@ -335,6 +341,12 @@ class TelegramChannel:
             await self._call("sendMessage", chat_id=chat.id, text=to_html(message.text), parse_mode=ParseMode.HTML,
                              reply_markup=keyboard(message))
             self.sent_messages += 1
+        for file in reply.files:
+            upload = InputFile(file.data, filename=file.name)
+            if file.photo:
+                await self.bot.send_photo(chat.id, upload, caption=file.caption)
+            else:
+                await self.bot.send_document(chat.id, upload, caption=file.caption)
         if reply.wake:
             self.ctx.wake()
 

@@ -14,8 +14,10 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.texts import t
 from bot.reports import admin_docx, charts, workbook
 from bot.services import report_data
+from bot.services.flows import OutFile
 from bot.services.report_data import ReportRefused
 from bot.settings import Settings
 
@@ -28,7 +30,7 @@ MEDIA_TYPES = {
     "png": "image/png",
 }
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "ReportRefused", "render", "render_period_report", "render_report"]
+__all__ = ["FORMATS", "MEDIA_TYPES", "ReportRefused", "chat_files", "render", "render_period_report", "render_report"]
 
 
 async def render_report(
@@ -69,3 +71,20 @@ async def render(
 def _check(fmt: str) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}")
+
+
+async def chat_files(session: AsyncSession, now: dt.datetime, org: str, tz: str) -> list[OutFile]:
+    """What ``/baocao`` sends after the counts: for each open campaign, the chart as a photo with
+    a one-line summary, then the spreadsheet and the report with its closing minutes as documents."""
+    files: list[OutFile] = []
+    for campaign_id in await report_data.open_campaign_ids(session):
+        report = await report_data.for_campaign(session, campaign_id, now, org, tz)
+        item = report.campaigns[0]
+        total = item.counts.total
+        caption = t("rpt.chat.caption", id=campaign_id, title=item.title[:300], all_confirmed=total.all_confirmed,
+                    members=total.members, attested=total.attested)
+        files.append(OutFile(f"bieu-do-dot-{campaign_id}.png", await render(session, report, "png"), True, caption))
+        for fmt in ("xlsx", "docx"):
+            files.append(OutFile(f"bao-cao-dot-{campaign_id}.{fmt}", await render(session, report, fmt),  # type: ignore[arg-type]
+                                 caption=t(f"rpt.chat.{fmt}")))
+    return files

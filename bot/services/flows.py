@@ -26,12 +26,23 @@ from bot.services.registration import LinkStatus
 TOC_PAGE = 8
 
 
+@dataclass(frozen=True)
+class OutFile:
+    """A file sent with a reply: a photo (shown in the chat) or a document (to download)."""
+
+    name: str
+    data: bytes
+    photo: bool = False
+    caption: str | None = None
+
+
 @dataclass
 class Reply:
     messages: list[Message] = field(default_factory=list)
     toast: str | None = None  # the short answer to a button press
     edit: Message | None = None  # replace the message whose button was pressed
     wake: bool = False  # deliveries were queued: the worker should look now
+    files: list[OutFile] = field(default_factory=list)  # after the messages; channels without files skip them
 
     def say(self, text: str, *buttons: tuple[Button, ...], **flags: bool) -> Reply:
         self.messages.append(Message(text, tuple(buttons), **flags))

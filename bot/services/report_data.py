@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.db.models import Ack, Campaign, CampaignMember, ChannelIdentity, Delivery, Department, Section, Staff
-from bot.domain.enums import Channel, DeliveryKind, DeliveryStatus, Role
+from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus, Role
 from bot.services import counts, feedback, heartbeat
 from bot.services.messages import document_title
 from bot.services.reading import ATTESTATION_ITEM
@@ -166,6 +166,12 @@ async def _signed(session: AsyncSession, report: Report) -> Report:
         if holder is not None:
             report.signers[role.value] = holder.full_name
     return report
+
+
+async def open_campaign_ids(session: AsyncSession) -> list[int]:
+    """The campaigns being disclosed now, oldest first (what /baocao reports on)."""
+    return list((await session.scalars(
+        select(Campaign.id).where(Campaign.status == CampaignStatus.ACTIVE).order_by(Campaign.id))).all())
 
 
 async def campaign_report(session: AsyncSession, campaign: Campaign, now: dt.datetime, tz: str) -> CampaignReport:
