@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import BotContext, Rejected, SendError, Sent
+from bot.channels.dashboard_command import dashboard_reply
 from bot.channels.zalo_client import ZaloClient
 from bot.db.models import Delivery, ProcessedUpdate, Staff
 from bot.db.queries import insert_ignoring_duplicates
@@ -312,6 +313,8 @@ class ZaloChannel:
             return await flows.cancel(session, who), None
         if kind is Kind.REPORT:
             return await flows.report(session, staff, now), None
+        if kind is Kind.DASHBOARD:
+            return await dashboard_reply(session, staff, now, self.ctx.dashboard_url), None
         if kind is Kind.HELP:
             return Reply().say(t("zalo.help")), None
         if kind is Kind.LINK:

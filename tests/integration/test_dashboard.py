@@ -216,3 +216,19 @@ async def test_members_filter_and_answering_a_comment(db_url: str) -> None:
         await bot.run_until_idle()
         told = (await bot.bot_messages(DUNG))[before:]
         assert any("Xin tiếp thu, sẽ bổ sung vào Điều 5." in m.text for m in told), [m.text for m in told]
+
+
+async def test_dashboard_link_on_zalo(db_url: str) -> None:
+    from tests.integration.harness_zalo import running_zalo_bot
+
+    async with running_zalo_bot(db_url, local(MONDAY, 7), telegram=False) as bot, serving(bot) as base:
+        await bot.open_campaign(MONDAY)
+        for name in (LEADER, BINH):
+            await bot.register_zalo(name)
+        (refused,) = await bot.say(BINH, "/dashboard")
+        assert "chỉ dành cho lãnh đạo" in refused.text
+        (answer,) = await bot.say(LEADER, "/dashboard")
+        async with aiohttp.ClientSession() as http:
+            signed_in = await http.post(f"{base}/dashboard/login", data={"t": link_token(answer.text)},
+                                        allow_redirects=False)
+            assert signed_in.status == 303 and "congkhai_session" in signed_in.headers["Set-Cookie"]
