@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli import vietnamese
 from bot.db.engine import create_engine, is_sqlite, session_factory
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.domain.texts import t
-from bot.cli import vietnamese
 from bot.settings import Settings, load_settings
 
 # Before any command is declared: click's own messages, and the names it gives types, in Vietnamese.

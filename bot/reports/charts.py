@@ -65,7 +65,10 @@ def to_png(report: Report) -> bytes:
     over_days.yaxis.set_major_locator(MaxNLocator(integer=True))
     over_days.set_ylabel(t("rpt.chart.confirmations_axis"))
     over_days.set_title(t("rpt.chart.over_days"), loc="left", fontweight="bold")
-    title = report.campaigns[0].title if len(report.campaigns) == 1 else t("rpt.period_title", period=report.period.label if report.period else "")
+    if len(report.campaigns) == 1:
+        title = report.campaigns[0].title
+    else:
+        title = t("rpt.period_title", period=report.period.label if report.period else "")
     figure.suptitle(title[:110], fontsize=11)
 
     buffer = io.BytesIO()

@@ -296,7 +296,8 @@ async def member_rows(session: AsyncSession, campaigns: Sequence[CampaignReport]
             .execution_options(yield_per=1000)
         )
         result = await session.stream(statement)
-        async for name, department, position, telegram, zalo, reachable, n_sent, n_confirmed, attested, last_at in result:
+        async for row in result:
+            name, department, position, telegram, zalo, reachable, n_sent, n_confirmed, attested, last_at = row
             linked = tuple(c for c, on in ((Channel.TELEGRAM, telegram), (Channel.ZALO, zalo)) if on)
             yield MemberRow(
                 campaign_id=campaign_id, full_name=name, department=department, position=position or "",

@@ -53,5 +53,6 @@ def test_click_errors_are_vietnamese() -> None:
         result = runner.invoke(main, args)
         assert result.exit_code == 2, (args, result.output)
         assert words in result.output, (args, result.output)
-        assert "Lỗi:" in result.output and "Xem hướng dẫn: congkhai" in result.output or "Xem hướng dẫn: main" in result.output
+        assert "Lỗi:" in result.output
+        assert "Xem hướng dẫn: congkhai" in result.output or "Xem hướng dẫn: main" in result.output
         assert not ENGLISH.search(result.output), (args, result.output)
