@@ -131,6 +131,9 @@ async def test_leader_signs_in_filters_and_answers(db_url: str, page: Page) -> N
         # The campaign, its member table filtered to those not yet linked.
         await page.click(f"#campaign-{campaign_id} a")
         assert "Tỷ lệ xác nhận từng mục" in await page.text()
+        fetched = await page.do(lambda d: d.execute_script(
+            "return performance.getEntriesByType('resource').map(function (e) { return e.name; })"))
+        assert all(url.startswith(base) for url in fetched), fetched  # nothing from elsewhere
         await page.click("a[href$='/members']")
         assert len(await page.texts("#members tbody tr")) == 5
         await page.do(lambda d: d.find_element("css selector", "#status option[value='unlinked']").click())
