@@ -47,7 +47,7 @@ from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.roster import parse_table
 from bot.runtime import SAMPLE_DOCUMENT, Runtime, RuntimeOptions, run_event_loop
 from bot.sandbox import ChatMessage, Sandbox, VirtualUser
-from bot.services import campaigns, documents, feedback, roster
+from bot.services import campaigns, documents, feedback, heartbeat, roster
 from bot.services.clock import FakeClock
 from bot.services.document_files import read_document
 from bot.settings import load_settings
@@ -252,6 +252,8 @@ class Simulation:
                 await self._send()
         self.clock.set(local(START + dt.timedelta(days=DAYS), 0, 1))
         await self.runtime.tick()  # the window closes
+        async with self.runtime.sessions() as session, session.begin():  # the bot was up all along
+            await heartbeat.beat_span(session, local(START, 0), self.clock.now(), "simulate")
 
     async def _answer_comments(self) -> None:
         """The leader (the first person) answers every open comment: tiếp thu, giải trình, in turn."""

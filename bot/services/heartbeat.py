@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Heartbeat
@@ -24,6 +24,19 @@ GAP = dt.timedelta(minutes=15)  # a longer stretch without a mark is listed as a
 
 async def beat(session: AsyncSession, now: dt.datetime, instance: str) -> None:
     session.add(Heartbeat(at=now, instance=instance[:64]))
+
+
+async def beat_span(session: AsyncSession, start: dt.datetime, end: dt.datetime, instance: str) -> int:
+    """The marks a bot running from ``start`` to ``end`` would have written (the simulator's bot
+    runs on a fake clock that jumps an hour at a time). Returns how many."""
+    marks = []
+    at = start
+    while at <= end:
+        marks.append({"at": at, "instance": instance[:64]})
+        at += INTERVAL
+    if marks:
+        await session.execute(insert(Heartbeat), marks)
+    return len(marks)
 
 
 @dataclass(frozen=True)
