@@ -35,7 +35,7 @@ from bot.domain.texts import t
 from bot.runtime import Runtime, RuntimeOptions, seed_embedded
 from bot.sandbox import Sandbox
 from bot.settings import Settings
-from bot.web.app import DASHBOARD_PATH, TELEGRAM_WEBHOOK_PATH, TRY_PATH, ZALO_WEBHOOK_PATH, build_app
+from bot.web.app import DASHBOARD_PATH, AccessLog, TELEGRAM_WEBHOOK_PATH, TRY_PATH, ZALO_WEBHOOK_PATH, build_app
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,8 @@ async def serve(settings: Settings, *, webhook: bool, sandbox_port: int, say: Ca
                 say(t("run.embedded_invite", name=name, code=code, url=sandbox.url))
             say(t("run.try_it", url=settings.dashboard_base_url + TRY_PATH))
             say(t("run.dashboard", url=settings.dashboard_base_url + DASHBOARD_PATH))
-        runner = web.AppRunner(build_app(runtime, settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
-                                         sandbox=sandbox))
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        runner = web.AppRunner(build_app(runtime, secret, sandbox=sandbox), access_log_class=AccessLog)
         await runner.setup()
         try:
             await web.TCPSite(runner, settings.web_host, settings.web_port).start()

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
-from bot.web.app import build_app
+from bot.web.app import AccessLog, build_app
 from tests.integration.harness import Harness
 
 
@@ -25,7 +25,7 @@ def free_port() -> int:
 @asynccontextmanager
 async def serving(bot: Harness, **options: Any) -> AsyncIterator[str]:
     """Serve the bot's web app; yields its base URL."""
-    runner = web.AppRunner(build_app(bot.runtime, None, **options))
+    runner = web.AppRunner(build_app(bot.runtime, None, **options), access_log_class=AccessLog)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -8,9 +8,11 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
+import logging
 import re
 
 import aiohttp
+import pytest
 import docx
 import openpyxl
 from sqlalchemy import func, select
@@ -47,7 +49,8 @@ async def _comment(bot: Harness, name: str, text: str) -> None:
     await bot.wait_bot_messages(name, count + 2)
 
 
-async def test_one_time_link_session_cookie_and_refusals(db_url: str) -> None:
+async def test_one_time_link_session_cookie_and_refusals(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
     async with running_bot(db_url, local(MONDAY, 7)) as bot, serving(bot) as base:
         await bot.open_campaign(MONDAY)
         for name in (LEADER, BINH):
@@ -114,6 +117,9 @@ async def test_one_time_link_session_cookie_and_refusals(db_url: str) -> None:
             assert denied.status == 403 and 'data-reason="denied"' in await denied.text()
         async with bot.sessions() as session:
             assert await session.scalar(select(func.count(WebSession.id))) == 1  # the first sign-in only
+        logged = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+        assert any("/dashboard/login" in line for line in logged), logged
+        assert not any(token in line or fresh in line for line in logged)  # the link's token is never logged
 
 
 async def test_members_filter_and_answering_a_comment(db_url: str) -> None:
