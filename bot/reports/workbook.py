@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.dates import format_date_short_vi
@@ -33,6 +34,12 @@ def _bold(sheet: Worksheet, values: list[str]) -> list[WriteOnlyCell]:
         cell.font = Font(bold=True)
         cells.append(cell)
     return cells
+
+
+def _widths(sheet: Worksheet, widths: tuple[int, ...]) -> None:
+    """Column widths (a write-only sheet takes them before its first row)."""
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
 
 
 def member_columns() -> list[str]:
@@ -56,6 +63,7 @@ async def to_xlsx(report: Report, members: AsyncIterator[MemberRow], progress: P
     _summary_sheet(book, report)
     sheet = book.create_sheet(t("rpt.sheet.members"))
     sheet.freeze_panes = "A2"
+    _widths(sheet, (6, 28, 30, 22, 16, 10, 12, 10, 22, 12, 14))
     sheet.append(_bold(sheet, member_columns()))
     written = 0
     async for row in members:
@@ -75,6 +83,7 @@ async def to_xlsx(report: Report, members: AsyncIterator[MemberRow], progress: P
 
 def _summary_sheet(book: Workbook, report: Report) -> None:
     sheet = book.create_sheet(t("rpt.sheet.summary"))
+    _widths(sheet, (30, 10, 12, 12, 18, 10, 16, 18))
     title = WriteOnlyCell(sheet, value=t("rpt.xlsx.title", org=report.org))
     title.font = Font(bold=True, size=13)
     sheet.append([title])
@@ -104,6 +113,7 @@ def _summary_sheet(book: Workbook, report: Report) -> None:
 
 def _sections_sheet(book: Workbook, report: Report) -> None:
     sheet = book.create_sheet(t("rpt.sheet.sections"))
+    _widths(sheet, (6, 8, 30, 50, 14, 10, 10))
     sheet.append(_bold(sheet, [t(f"rpt.col.{n}") for n in (
         "campaign", "ordinal", "path", "heading", "confirmed_people", "members", "rate")]))
     for item in report.campaigns:
@@ -118,6 +128,7 @@ def _author(item: FeedbackItem) -> str:
 
 def _feedback_sheet(book: Workbook, report: Report) -> None:
     sheet = book.create_sheet(t("rpt.sheet.feedback"))
+    _widths(sheet, (6, 30, 22, 12, 60, 16, 60, 22, 20))
     sheet.append(_bold(sheet, [t(f"rpt.col.{n}") for n in (
         "campaign", "where", "author", "received", "comment", "decision", "answer", "answered_by", "answered_at")]))
     for report_item in report.campaigns:
