@@ -23,7 +23,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.table import _Cell
 
-from bot.domain.dates import format_date_short_vi
+from bot.domain.dates import format_date_short_vi, format_date_vi
 from bot.domain.texts import t
 from bot.reports.common import channel_names, continuity_line, gap_lines, percent
 from bot.services.report_data import CampaignReport, Report
@@ -73,7 +73,7 @@ def _header(document: DocxDocument, org: str, number_hint: str, place: str, day:
     _para(right, t("rpt.doc.nation"), bold=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(right, t("rpt.doc.motto"), bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER, underline=True)
     _para(right, "")
-    _para(right, t("rpt.doc.place_date", place=place, day=f"{day.day:02d}", month=f"{day.month:02d}", year=day.year),
+    _para(right, t("rpt.doc.place_date", place=place, date=format_date_vi(day)),
           italic=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
     document.add_paragraph()
 
@@ -198,8 +198,7 @@ def _minutes(document: DocxDocument, report: Report, item: CampaignReport) -> No
     _title(document, t("rpt.doc.minutes"), t("rpt.doc.minutes_subject", title=item.title))
     if report.now < end:
         _para(document, t("rpt.doc.minutes_draft"), italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _para(document, t("rpt.doc.minutes_intro", day=f"{day.day:02d}", month=f"{day.month:02d}", year=day.year,
-                      org=report.org))
+    _para(document, t("rpt.doc.minutes_intro", date=format_date_vi(day), org=report.org))
     dots = "……………………"
     for role in ("leader", "union", "inspector"):
         _para(document, t(f"rpt.doc.member.{role}", name=report.signers.get(role) or dots))
