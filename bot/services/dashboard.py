@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -193,81 +194,44 @@ async def members(
     page: int = 1,
     page_size: int = PAGE_SIZE,
 ) -> MemberPage:
-    """One page of the campaign's members, by department then name."""
+    """One page of the campaign's members, by department then name.
+
+    Without a status filter the page is chosen first and the counts are made for its
+    people only; a status filter needs everyone's counts to know who matches."""
     sections = max(await section_count(session, campaign.document_id), 1)
-    identity = (
-        select(
-            ChannelIdentity.staff_id,
-            func.count(ChannelIdentity.id).label("accounts"),
-            func.max(case((ChannelIdentity.reachable.is_(True), 1), else_=0)).label("reachable"),
-        )
-        .group_by(ChannelIdentity.staff_id)
-        .subquery()
-    )
-    acks = (
-        select(
-            Ack.staff_id,
-            func.sum(case((Ack.item != ATTESTATION_ITEM, 1), else_=0)).label("confirmed"),
-            func.max(case((Ack.item != ATTESTATION_ITEM, Ack.at))).label("last_at"),
-            func.max(case((Ack.item == ATTESTATION_ITEM, Ack.at))).label("attested_at"),
-        )
-        .where(Ack.campaign_id == campaign.id)
-        .group_by(Ack.staff_id)
-        .subquery()
-    )
-    sent = (
-        select(Delivery.staff_id, func.count(Delivery.id).label("sent"))
-        .where(
-            Delivery.campaign_id == campaign.id,
-            Delivery.kind == DeliveryKind.SECTION,
-            Delivery.status == DeliveryStatus.SENT,
-        )
-        .group_by(Delivery.staff_id)
-        .subquery()
-    )
-    confirmed = func.coalesce(acks.c.confirmed, 0)
-    status_expr = case(
-        (acks.c.attested_at.is_not(None), MemberStatus.ATTESTED.value),
-        (confirmed >= sections, MemberStatus.CONFIRMED.value),
-        (confirmed > 0, MemberStatus.READING.value),
-        (identity.c.staff_id.is_(None), MemberStatus.UNLINKED.value),
-        (identity.c.reachable == 0, MemberStatus.UNREACHABLE.value),
-        else_=MemberStatus.NOT_STARTED.value,
-    )
-    base = (
-        select(
-            Staff.id, Staff.full_name, Department.name, Staff.position, identity.c.reachable,
-            func.coalesce(sent.c.sent, 0), confirmed, acks.c.last_at, acks.c.attested_at, status_expr.label("status"),
-        )
+    order = (func.coalesce(Department.name, ""), Staff.full_name, Staff.id)
+    listed = (
+        select(Staff.id)
         .select_from(CampaignMember)
         .join(Staff, Staff.id == CampaignMember.staff_id)
         .outerjoin(Department, Department.id == Staff.department_id)
-        .outerjoin(identity, identity.c.staff_id == Staff.id)
-        .outerjoin(acks, acks.c.staff_id == Staff.id)
-        .outerjoin(sent, sent.c.staff_id == Staff.id)
         .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None))
     )
     if department_id is not None:
-        base = base.where(Staff.department_id == department_id)
-    if status is not None:
-        base = base.where(status_expr == status.value)
-    total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-    pages = max(1, -(-total // page_size))
-    page = min(max(page, 1), pages)
-    rows = (
-        await session.execute(
-            base.order_by(func.coalesce(Department.name, ""), Staff.full_name, Staff.id)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        )
-    ).all()
+        listed = listed.where(Staff.department_id == department_id)
+    if status is None:
+        total = int(await session.scalar(select(func.count()).select_from(listed.subquery())) or 0)
+        pages = max(1, -(-total // page_size))
+        page = min(max(page, 1), pages)
+        ids = list((await session.scalars(listed.order_by(*order).limit(page_size).offset((page - 1) * page_size))).all())
+        query, _ = _member_rows(campaign, sections, ids)
+        rows = (await session.execute(query.order_by(*order))).all() if ids else []
+    else:
+        query, status_expr = _member_rows(campaign, sections, None)
+        if department_id is not None:
+            query = query.where(Staff.department_id == department_id)
+        query = query.where(status_expr == status.value)
+        total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        pages = max(1, -(-total // page_size))
+        page = min(max(page, 1), pages)
+        rows = (await session.execute(query.order_by(*order).limit(page_size).offset((page - 1) * page_size))).all()
     channels: dict[int, list[str]] = {}
-    ids = [r[0] for r in rows]
-    if ids:
+    shown = [r[0] for r in rows]
+    if shown:
         for staff_id, channel in (
             await session.execute(
                 select(ChannelIdentity.staff_id, ChannelIdentity.channel)
-                .where(ChannelIdentity.staff_id.in_(ids))
+                .where(ChannelIdentity.staff_id.in_(shown))
                 .order_by(ChannelIdentity.channel)
             )
         ).all():
@@ -285,6 +249,68 @@ async def members(
         page=page,
         pages=pages,
     )
+
+
+def _member_rows(campaign: Campaign, sections: int, ids: list[int] | None) -> tuple[Select[Any], Any]:
+    """The members' rows with their counts and status; ``ids``: only these people."""
+
+    def only(column: Any) -> Any:
+        return column.in_(ids) if ids is not None else true()
+
+    identity = (
+        select(
+            ChannelIdentity.staff_id,
+            func.max(case((ChannelIdentity.reachable.is_(True), 1), else_=0)).label("reachable"),
+        )
+        .where(only(ChannelIdentity.staff_id))
+        .group_by(ChannelIdentity.staff_id)
+        .subquery()
+    )
+    acks = (
+        select(
+            Ack.staff_id,
+            func.sum(case((Ack.item != ATTESTATION_ITEM, 1), else_=0)).label("confirmed"),
+            func.max(case((Ack.item != ATTESTATION_ITEM, Ack.at))).label("last_at"),
+            func.max(case((Ack.item == ATTESTATION_ITEM, Ack.at))).label("attested_at"),
+        )
+        .where(Ack.campaign_id == campaign.id, only(Ack.staff_id))
+        .group_by(Ack.staff_id)
+        .subquery()
+    )
+    sent = (
+        select(Delivery.staff_id, func.count(Delivery.id).label("sent"))
+        .where(
+            Delivery.campaign_id == campaign.id,
+            Delivery.kind == DeliveryKind.SECTION,
+            Delivery.status == DeliveryStatus.SENT,
+            only(Delivery.staff_id),
+        )
+        .group_by(Delivery.staff_id)
+        .subquery()
+    )
+    confirmed = func.coalesce(acks.c.confirmed, 0)
+    status_expr = case(
+        (acks.c.attested_at.is_not(None), MemberStatus.ATTESTED.value),
+        (confirmed >= sections, MemberStatus.CONFIRMED.value),
+        (confirmed > 0, MemberStatus.READING.value),
+        (identity.c.staff_id.is_(None), MemberStatus.UNLINKED.value),
+        (identity.c.reachable == 0, MemberStatus.UNREACHABLE.value),
+        else_=MemberStatus.NOT_STARTED.value,
+    )
+    query = (
+        select(
+            Staff.id, Staff.full_name, Department.name, Staff.position, identity.c.reachable,
+            func.coalesce(sent.c.sent, 0), confirmed, acks.c.last_at, acks.c.attested_at, status_expr.label("status"),
+        )
+        .select_from(CampaignMember)
+        .join(Staff, Staff.id == CampaignMember.staff_id)
+        .outerjoin(Department, Department.id == Staff.department_id)
+        .outerjoin(identity, identity.c.staff_id == Staff.id)
+        .outerjoin(acks, acks.c.staff_id == Staff.id)
+        .outerjoin(sent, sent.c.staff_id == Staff.id)
+        .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None), only(Staff.id))
+    )
+    return query, status_expr
 
 
 # --- sections -----------------------------------------------------------------------------
