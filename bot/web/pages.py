@@ -18,6 +18,7 @@ from aiohttp import web
 from markupsafe import Markup, escape
 
 from bot.domain.dates import format_date_vi
+from bot.services.messages import document_title
 
 TIMEZONE = web.AppKey("timezone", ZoneInfo)
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -54,6 +55,7 @@ def environment() -> jinja2.Environment:
     env.filters["percent"] = _percent
     env.filters["linkify"] = _linkify
     env.filters["vndate"] = lambda d: format_date_vi(d) if d else "—"
+    env.filters["doc_title"] = document_title  # a document as people name it, title and subtitle
     return env
 
 
