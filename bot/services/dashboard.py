@@ -64,6 +64,24 @@ class CampaignProgress:
         return self.acks / owed if owed else 0.0
 
 
+@dataclass(frozen=True)
+class CampaignHeader:
+    """What every page of a campaign shows at its top, without the full counts."""
+
+    campaign: Campaign
+    sections: int
+    unanswered: int
+
+
+async def header(session: AsyncSession, campaign: Campaign) -> CampaignHeader:
+    unanswered = await session.scalar(
+        select(func.count(Feedback.id)).where(
+            Feedback.campaign_id == campaign.id, Feedback.status == FeedbackStatus.RECEIVED
+        )
+    )
+    return CampaignHeader(campaign, await section_count(session, campaign.document_id), int(unanswered or 0))
+
+
 async def section_count(session: AsyncSession, document_id: int) -> int:
     return int(await session.scalar(select(func.count(Section.id)).where(Section.document_id == document_id)) or 0)
 

@@ -150,7 +150,7 @@ def add_dashboard_routes(app: web.Application, deps: DashboardDeps) -> None:
                 page=_int(request.query.get("page", "1"), default=1),
             )
             departments = await dashboard.departments(session, campaign.id)
-            progress = await dashboard.progress(session, campaign)
+            progress = await dashboard.header(session, campaign)
 
         def page_url(number: int) -> str:
             query = {k: v for k, v in (("department", department), ("status", status)) if v}
@@ -168,7 +168,7 @@ def add_dashboard_routes(app: web.Application, deps: DashboardDeps) -> None:
             staff, token = await signed_in(request, session)
             campaign = await load_campaign(session, request)
             items = await feedback.list_feedback(session, campaign.id, only_new=only_new)
-            progress = await dashboard.progress(session, campaign)
+            progress = await dashboard.header(session, campaign)
         return render(request, "comments.html", **context(
             staff, token, page="campaigns", c=progress, items=items, only_new=only_new,
             done=request.query.get("done", ""), error=request.query.get("error", ""), max_answer=MAX_ANSWER,
