@@ -160,11 +160,16 @@ async def _signed(session: AsyncSession, report: Report) -> Report:
     places = [c.campaign.document.place for c in report.campaigns if c.campaign.document.place]
     if places:
         report.place = places[0]
-    people = (await session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id))).all()
     for role in (Role.LEADER, Role.UNION, Role.INSPECTOR):
-        holder = next((p for p in people if role in p.role_set), None)
+        # ``roles`` is a comma-separated list of role values, none of which contains another
+        holder = await session.scalar(
+            select(Staff.full_name)
+            .where(Staff.active.is_(True), Staff.roles.like(f"%{role.value}%"))
+            .order_by(Staff.id)
+            .limit(1)
+        )
         if holder is not None:
-            report.signers[role.value] = holder.full_name
+            report.signers[role.value] = holder
     return report
 
 
