@@ -18,7 +18,7 @@ def dashboard() -> None:
 
 
 @dashboard.command("screenshots", help=t("cli.dashboard.screenshots.help"))
-@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.pass_context
 def screenshots(ctx: click.Context, folder: Path) -> None:
     from selenium.common.exceptions import WebDriverException

@@ -18,7 +18,7 @@ from bot.domain.texts import t
 @click.option("--doc", "document", type=click.Path(path_type=Path, exists=True, dir_okay=False), help=t("cli.simulate.doc"))
 @click.option("--channel", type=click.Choice(["telegram", "zalo", "mixed"]), default="telegram", show_default=True,
               help=t("cli.simulate.channel"))
-@click.option("--keep", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE", help=t("cli.simulate.keep"))
+@click.option("--keep", type=click.Path(path_type=Path, dir_okay=False), help=t("cli.simulate.keep"))
 @click.option("--json", "as_json", is_flag=True, help=t("cli.opt.json"))
 def simulate_command(
     staff: int, seed: int, document: Path | None, channel: str, keep: Path | None, as_json: bool
