@@ -20,11 +20,12 @@ import errno
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
 
 from aiohttp import web
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import InvalidToken, NetworkError
 
@@ -56,16 +57,34 @@ def _force_exit(say: Callable[[str], None]) -> None:
 async def check_database(url: str) -> None:
     """Open the database once before anything else starts: a path that can't be written,
     a server that does not answer or a schema that is not current is said plainly."""
+    if is_sqlite(url):
+        # With Python's own sqlite3: aiosqlite's worker thread outlives a failed open and would
+        # print a traceback once the event loop has closed.
+        try:
+            await asyncio.to_thread(_open_sqlite, make_url(url).database or "")
+        except sqlite3.Error as error:
+            raise StartError(t("run.fail.db", reason=_short(error))) from None
+        return
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-        if not is_sqlite(url) and await current_revision(engine) != head_revision():
+        if await current_revision(engine) != head_revision():
             raise StartError(t("run.fail.db_schema"))
     except (SQLAlchemyError, OSError) as error:
         raise StartError(t("run.fail.db", reason=_short(error))) from None
     finally:
         await engine.dispose()
+
+
+def _open_sqlite(path: str) -> None:
+    if path in ("", ":memory:"):
+        return
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("SELECT 1")
+    finally:
+        connection.close()
 
 
 def _short(error: BaseException) -> str:
