@@ -71,15 +71,21 @@ class CampaignHeader:
     campaign: Campaign
     sections: int
     unanswered: int
+    unpublished: int  # answered, not yet in a published synthesis
 
 
 async def header(session: AsyncSession, campaign: Campaign) -> CampaignHeader:
-    unanswered = await session.scalar(
-        select(func.count(Feedback.id)).where(
-            Feedback.campaign_id == campaign.id, Feedback.status == FeedbackStatus.RECEIVED
+    unanswered, unpublished = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(case((Feedback.status == FeedbackStatus.RECEIVED, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((and_(Feedback.status != FeedbackStatus.RECEIVED,
+                                                  Feedback.published_at.is_(None)), 1), else_=0)), 0),
+            ).where(Feedback.campaign_id == campaign.id)
         )
-    )
-    return CampaignHeader(campaign, await section_count(session, campaign.document_id), int(unanswered or 0))
+    ).one()
+    sections = await section_count(session, campaign.document_id)
+    return CampaignHeader(campaign, sections, int(unanswered), int(unpublished))
 
 
 async def section_count(session: AsyncSession, document_id: int) -> int:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import Staff
 from bot.domain.enums import FeedbackStatus, Role
 from bot.services import access, counts, dashboard, feedback, web_signin
-from bot.reports import export
+from bot.reports import export, feedback_summary
 from bot.services.clock import Clock
 from bot.settings import Settings
 from bot.web.pages import TIMEZONE, render
@@ -69,6 +69,7 @@ def add_dashboard_routes(app: web.Application, deps: DashboardDeps) -> None:
             "me": staff,
             "csrf": web_signin.csrf_token(token),
             "can_answer": access.allowed(staff, access.Action.FEEDBACK_ANSWER),
+            "can_publish": access.allowed(staff, access.Action.FEEDBACK_PUBLISH),
             "roles": sorted(r.value for r in staff.role_set if r is not Role.STAFF),
             "prefix": PREFIX,
             **values,
@@ -172,6 +173,7 @@ def add_dashboard_routes(app: web.Application, deps: DashboardDeps) -> None:
         return render(request, "comments.html", **context(
             staff, token, page="campaigns", c=progress, items=items, only_new=only_new,
             done=request.query.get("done", ""), error=request.query.get("error", ""), max_answer=MAX_ANSWER,
+            published=request.query.get("published", ""),
         ))
 
     async def answer(request: web.Request) -> web.Response:
@@ -197,6 +199,35 @@ def add_dashboard_routes(app: web.Application, deps: DashboardDeps) -> None:
                 raise web.HTTPSeeOther(f"{back}?{urlencode({'error': refused.reason})}#fb-{feedback_id}") from None
         deps.wake()  # the commenter's notice is queued: send it now
         raise web.HTTPSeeOther(f"{back}?{urlencode({'done': feedback_id})}")
+
+    async def publish(request: web.Request) -> web.Response:
+        """The synthesis of the answered comments, to every member (Art. 55), as from the command line."""
+        async with deps.sessions() as session, session.begin():
+            staff, token = await signed_in(request, session)
+            await checked_form(request, token)
+            if not access.allowed(staff, access.Action.FEEDBACK_PUBLISH):
+                raise _page(request, "refused.html", status=403, reason="denied")
+            campaign = await load_campaign(session, request)
+            summary = await feedback.build_summary(session, campaign.id)
+            assert summary is not None
+            published = await feedback.publish(
+                session, campaign.id, feedback_summary.to_chat(summary), deps.clock.now(), actor=f"staff:{staff.id}"
+            )
+        deps.wake()
+        back = f"{PREFIX}/campaigns/{campaign.id}/comments"
+        raise web.HTTPSeeOther(f"{back}?{urlencode({'published': published.recipients})}")
+
+    async def summary_file(request: web.Request) -> web.Response:
+        async with deps.sessions() as session:
+            await signed_in(request, session)
+            campaign = await load_campaign(session, request)
+            summary = await feedback.build_summary(session, campaign.id)
+        assert summary is not None
+        return web.Response(body=feedback_summary.to_docx(summary), headers={
+            "Content-Type": export.MEDIA_TYPES["docx"],
+            "Content-Disposition": f'attachment; filename="tong-hop-gop-y-dot-{campaign.id}.docx"',
+            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+        })
 
     async def announcements_page(request: web.Request) -> web.Response:
         async with deps.sessions() as session:
@@ -231,6 +262,8 @@ def add_dashboard_routes(app: web.Application, deps: DashboardDeps) -> None:
     app.router.add_post(f"{PREFIX}/comments/{{feedback_id}}/answer", answer)
     app.router.add_get(f"{PREFIX}/campaigns/{{campaign_id}}/files/{{fmt}}", download)
     app.router.add_get(f"{PREFIX}/announcements", announcements_page)
+    app.router.add_post(f"{PREFIX}/campaigns/{{campaign_id}}/comments/publish", publish)
+    app.router.add_get(f"{PREFIX}/campaigns/{{campaign_id}}/comments/summary", summary_file)
 
 
 def _int(raw: str, *, default: int | None = None) -> int:

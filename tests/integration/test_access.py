@@ -51,7 +51,7 @@ def test_the_policy_table() -> None:
         matrix[role] = {action for action in Action if allowed(person, action)}
     assert matrix[Role.STAFF] == {Action.READ}
     assert matrix[Role.UNION] == {Action.READ, Action.REPORT, Action.ANNOUNCE, Action.ANNOUNCE_RESULTS,
-                                  Action.FEEDBACK_LIST, Action.FEEDBACK_ANSWER, Action.DASHBOARD}
+                                  Action.FEEDBACK_LIST, Action.FEEDBACK_ANSWER, Action.FEEDBACK_PUBLISH, Action.DASHBOARD}
     assert matrix[Role.INSPECTOR] == {Action.READ, Action.REPORT, Action.FEEDBACK_LIST, Action.FEEDBACK_ANSWER,
                                       Action.DASHBOARD}
     assert matrix[Role.LEADER] == set(Action)

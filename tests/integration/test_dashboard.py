@@ -188,7 +188,18 @@ async def test_members_filter_and_answering_a_comment(db_url: str) -> None:
             async with http.post(url, data={**body, "csrf": csrf}, allow_redirects=False) as done:
                 assert done.status == 303
             async with http.post(url, data={**body, "csrf": csrf}) as twice:
-                assert "đã được trả lời trước đó" in await twice.text()
+                html = await twice.text()
+                assert "đã được trả lời trước đó" in html and "1</b> góp ý đã trả lời nhưng chưa công bố" in html
+
+            # The synthesis: a document to download, and published to every member in chat.
+            async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/comments/summary") as download:
+                synthesis = docx.Document(io.BytesIO(await download.read()))
+                assert any("Xin tiếp thu, sẽ bổ sung vào Điều 5." in p.text for p in synthesis.paragraphs)
+            publish = f"{base}/dashboard/campaigns/{campaign_id}/comments/publish"
+            async with http.post(publish, data={"csrf": "0" * 64}) as forged:
+                assert forged.status == 403
+            async with http.post(publish, data={"csrf": csrf}) as published:
+                assert "tới 5 cán bộ" in await published.text()  # every active member of the campaign
 
             # Every report file, read back.
             async with http.get(f"{base}/dashboard/campaigns/{campaign_id}") as page:
@@ -222,6 +233,8 @@ async def test_members_filter_and_answering_a_comment(db_url: str) -> None:
         await bot.run_until_idle()
         told = (await bot.bot_messages(DUNG))[before:]
         assert any("Xin tiếp thu, sẽ bổ sung vào Điều 5." in m.text for m in told), [m.text for m in told]
+        everyone = [m.text for m in await bot.bot_messages(BINH)]  # the synthesis reached another member too
+        assert any("Xin tiếp thu, sẽ bổ sung vào Điều 5." in text for text in everyone), everyone
 
 
 async def test_dashboard_link_on_zalo(db_url: str) -> None:
