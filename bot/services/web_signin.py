@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Staff, WebLink, WebSession
@@ -29,6 +29,7 @@ LOGIN_PATH = "/dashboard/login"  # where a link lands (bot.web.dashboard serves 
 LINK_TTL = dt.timedelta(minutes=10)
 SESSION_TTL = dt.timedelta(hours=8)
 TOKEN_BYTES = 32
+KEEP_SPENT = dt.timedelta(days=1)  # expired links and sessions are deleted a day later (the audit trail stays)
 
 
 def _hash(token: str) -> str:
@@ -67,6 +68,7 @@ async def issue_link(session: AsyncSession, staff: Staff, now: dt.datetime) -> I
     """A fresh one-time link for ``staff``; refused for a role without the dashboard."""
     if not may_use_dashboard(staff):
         raise SignInRefused("denied")
+    await session.execute(delete(WebLink).where(WebLink.expires_at < now - KEEP_SPENT))
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires_at = now + LINK_TTL
     session.add(WebLink(token_hash=_hash(token), staff_id=staff.id, created_at=now, expires_at=expires_at))
@@ -105,6 +107,7 @@ async def open_session(session: AsyncSession, staff: Staff, now: dt.datetime) ->
     """A browser session for ``staff`` (after a link, or for the screenshot command)."""
     if not may_use_dashboard(staff):
         raise SignInRefused("denied")
+    await session.execute(delete(WebSession).where(WebSession.expires_at < now - KEEP_SPENT))
     token = secrets.token_urlsafe(TOKEN_BYTES)
     row = WebSession(token_hash=_hash(token), staff_id=staff.id, created_at=now, expires_at=now + SESSION_TTL)
     session.add(row)

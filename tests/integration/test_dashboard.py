@@ -20,7 +20,7 @@ from yarl import URL
 
 from bot.db.models import Department, Feedback, Staff, WebLink, WebSession
 from bot.domain.enums import FeedbackStatus
-from bot.services import announcements
+from bot.services import announcements, web_signin
 from tests.integration.harness import ROSTER, Harness, local, running_bot
 from tests.web_helpers import ask_for_link, link_token, serving
 
@@ -117,6 +117,19 @@ async def test_one_time_link_session_cookie_and_refusals(db_url: str, caplog: py
             assert denied.status == 403 and 'data-reason="denied"' in await denied.text()
         async with bot.sessions() as session:
             assert await session.scalar(select(func.count(WebSession.id))) == 1  # the first sign-in only
+            assert await session.scalar(select(func.count(WebLink.id))) == 3
+
+        # A day later, the old links and sessions are gone when the next link is issued.
+        bot.clock.advance(web_signin.SESSION_TTL + dt.timedelta(days=1, minutes=1))
+        async with bot.sessions() as session, session.begin():
+            leader = await session.scalar(select(Staff).where(Staff.full_name == LEADER))
+            assert leader is not None
+            leader.roles = "leader,staff"
+            await web_signin.open_session(session, leader, bot.clock.now())
+        assert "một lần" in await ask_for_link(bot, LEADER)
+        async with bot.sessions() as session:
+            assert await session.scalar(select(func.count(WebLink.id))) == 1
+            assert await session.scalar(select(func.count(WebSession.id))) == 1
         logged = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
         assert any("/dashboard/login" in line for line in logged), logged
         assert not any(token in line or fresh in line for line in logged)  # the link's token is never logged
