@@ -498,6 +498,7 @@ CATALOGUE: dict[str, str] = {
     "rpt.xlsx.window": "Thời gian công khai: từ {start} đến hết {end} ({status})",
     "rpt.xlsx.feedback": "Số góp ý nhận được: {count}",
     "rpt.chart.by_department": "Tỷ lệ cán bộ xác nhận đủ các mục, theo đơn vị",
+    "rpt.chart.by_department_lowest": "Tỷ lệ cán bộ xác nhận đủ các mục: {shown} đơn vị thấp nhất trong {total}",
     "rpt.chart.rate_axis": "% số người của đơn vị",
     "rpt.chart.over_days": "Số lượt xác nhận theo ngày",
     "rpt.chart.confirmations_axis": "Lượt xác nhận",

@@ -21,6 +21,7 @@ from bot.services.report_data import Report
 
 WIDTH_INCHES = 10
 DPI = 100  # 1000 px wide: well inside Telegram's photo limits (width + height ≤ 10,000, ratio ≤ 20)
+MAX_BARS = 40  # departments drawn at most (about 2,300 px high in all)
 
 
 def department_rates(report: Report) -> list[tuple[str, float]]:
@@ -36,6 +37,9 @@ def department_rates(report: Report) -> list[tuple[str, float]]:
 
 def to_png(report: Report) -> bytes:
     rates = department_rates(report)
+    hidden = max(len(rates) - MAX_BARS, 0)
+    if hidden:  # the lowest rates, where attention is needed; the image stays within Telegram's limits
+        rates = sorted(sorted(rates, key=lambda x: x[1])[:MAX_BARS], key=lambda x: x[0])
     height = 3.0 + 0.35 * max(len(rates), 3) + 3.5
     figure = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
@@ -47,7 +51,9 @@ def to_png(report: Report) -> bytes:
     by_department.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=3, fontsize=9)
     by_department.set_xlim(0, 110)
     by_department.set_xlabel(t("rpt.chart.rate_axis"))
-    by_department.set_title(t("rpt.chart.by_department"), loc="left", fontweight="bold")
+    by_department.set_title(
+        t("rpt.chart.by_department_lowest", shown=MAX_BARS, total=MAX_BARS + hidden) if hidden
+        else t("rpt.chart.by_department"), loc="left", fontweight="bold")
 
     for item in report.campaigns:
         if not item.daily:
