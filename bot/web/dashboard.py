@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -75,7 +75,15 @@ def add_dashboard_routes(app: web.Application, deps: DashboardDeps) -> None:
             **values,
         }
 
+    def same_origin(request: web.Request) -> None:
+        """A form posted from another site is refused, sign-in included (login CSRF): browsers
+        name the page a POST comes from in ``Origin``."""
+        origin = request.headers.get("Origin")
+        if origin not in (None, "null") and urlsplit(origin).netloc != request.host:
+            raise _page(request, "refused.html", status=403, reason="csrf")
+
     async def checked_form(request: web.Request, token: str) -> Any:
+        same_origin(request)
         form = await request.post()
         if not web_signin.csrf_valid(token, str(form.get("csrf", ""))):
             raise _page(request, "refused.html", status=403, reason="csrf")
@@ -90,6 +98,7 @@ def add_dashboard_routes(app: web.Application, deps: DashboardDeps) -> None:
         return render(request, "signin.html", token=token, prefix=PREFIX)
 
     async def sign_in(request: web.Request) -> web.Response:
+        same_origin(request)
         form = await request.post()
         try:
             async with deps.sessions() as session, session.begin():

@@ -69,7 +69,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
     response = web.Response(text=html, content_type="text/html", charset="utf-8", status=status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the sign-in token must not leak to other sites
+    response.headers["Referrer-Policy"] = "same-origin"  # the sign-in token must not leak to other sites
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src 'unsafe-inline' 'self'; "

@@ -64,6 +64,10 @@ async def test_one_time_link_session_cookie_and_refusals(db_url: str, caplog: py
         answer = await ask_for_link(bot, LEADER)
         assert "một lần" in answer and "10 phút" in answer
         token = link_token(answer)
+        async with aiohttp.ClientSession() as http:  # a form on another site cannot use it
+            forged = await http.post(f"{base}/dashboard/login", data={"t": token},
+                                     headers={"Origin": "http://example.com"}, allow_redirects=False)
+            assert forged.status == 403
         async with bot.sessions() as session:  # only the hash is stored
             stored = (await session.scalars(select(WebLink))).one()
             assert token not in stored.token_hash and len(stored.token_hash) == 64
