@@ -150,7 +150,7 @@ class TelegramChannel:
         app.add_handler(CommandHandler("tiendo", self._registered(self._on_progress)))
         app.add_handler(CommandHandler("gopy", self._registered(self._on_feedback_command)))
         app.add_handler(CommandHandler("yeucau", self._registered(lambda session, staff, who, update, context: feedback_flows.request_command(session, staff, who, " ".join(context.args or []), self.ctx.clock.now(), self.ctx.tz))))
-        app.add_handler(CommandHandler("baocao", self._registered(self._on_report)))
+        app.add_handler(CommandHandler("baocao", self._on_report_command))
         app.add_handler(CommandHandler("thongbao", self._registered(self._on_announce)))
         app.add_handler(CommandHandler("thongbao_ketqua", self._registered(self._on_announce_results)))
         app.add_handler(CommandHandler("huongdan", self._registered(self._on_help)))
@@ -223,13 +223,23 @@ class TelegramChannel:
         return await flows.my_progress(session, staff, self.ctx.clock.now(), self.ctx.tz)
 
     async def _on_report(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
-        now = self.ctx.clock.now()
-        reply = await flows.report(session, staff, now)
-        if access.allowed(staff, access.Action.REPORT):  # the chart as a photo, the XLSX and the DOCX
-            from bot.reports.export import chat_files
+        return await flows.report(session, staff, self.ctx.clock.now())
 
-            reply.files += await chat_files(session, now, self.ctx.org_name, self.ctx.tz)
-        return reply
+    async def _on_report_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/baocao: the counts at once; then, for those allowed, the chart as a photo and the XLSX
+        and the DOCX, which take a moment to make for a large agency."""
+        await self._registered(self._on_report)(update, context)
+        if update.effective_user is None or update.effective_chat is None or update.effective_chat.type != "private":
+            return
+        from bot.reports.export import chat_files
+
+        who, now = self._who(update), self.ctx.clock.now()
+        async with self.ctx.sessions() as session, session.begin():
+            staff = await registration.identify(session, who.channel, who.user_id)
+            if staff is None or not access.allowed(staff, access.Action.REPORT):
+                return
+            reply = Reply(files=await chat_files(session, now, self.ctx.org_name, self.ctx.tz))
+        await self._show(update, reply)
 
     async def _on_help(self, session: AsyncSession, staff: Staff, who: Who, update: Update, context: Any) -> Reply:
         return Reply().say(t("help.commands"))
