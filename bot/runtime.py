@@ -39,6 +39,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 5
+STOP_POLLING_SECONDS = 3.0
 
 T = TypeVar("T")
 GC_YOUNG_THRESHOLD = 50_000  # the default, 700, runs the collector thousands of times a second here
@@ -169,12 +170,19 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop taking updates, let the sends in flight finish and be recorded, close."""
+        polling: asyncio.Future[None] | None = None
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         if self.telegram is not None:
             app = self.telegram.application
             if app.updater is not None and app.updater.running:
-                await app.updater.stop()
+                # When Telegram does not answer, the updater would wait out its last getUpdates
+                # (tens of seconds); past a few seconds stop without it: closing the HTTP session
+                # below ends that request.
+                polling = asyncio.ensure_future(app.updater.stop())
+                await asyncio.wait({polling}, timeout=STOP_POLLING_SECONDS)
+                if not polling.done():
+                    log.warning("Telegram does not answer: stopping without the last getUpdates")
             if app.running:
                 await app.stop()
             await app.shutdown()
@@ -186,6 +194,9 @@ class Runtime:
             await self._worker_task
         if self.http is not None:
             await self.http.close()
+        if polling is not None and not polling.done():
+            polling.cancel()
+            await asyncio.wait({polling}, timeout=STOP_POLLING_SECONDS)
         if self.engine is not None:
             await self.engine.dispose()
 

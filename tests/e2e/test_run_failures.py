@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.sandbox.telegram import DEFAULT_TOKEN
 from tests.e2e.test_run_embedded import free_port
 
@@ -81,7 +83,10 @@ def test_a_wrong_token_is_said_plainly(tmp_path: Path) -> None:
     assert "wrong-token-xyz" not in done.stdout + done.stderr
 
 
-def test_sigterm_ends_the_bot_within_seconds_while_polling_fails(tmp_path: Path) -> None:
+@pytest.mark.parametrize("telegram", ["gone", "silent"])
+def test_sigterm_ends_the_bot_within_seconds_while_polling_fails(tmp_path: Path, telegram: str) -> None:
+    """Telegram goes away (connections refused) or falls silent (connections hang): either way
+    SIGTERM ends the bot cleanly within seconds, without the forced exit."""
     port = free_port()
     sandbox = _sandbox(port)
     bot = subprocess.Popen(
@@ -94,8 +99,11 @@ def test_sigterm_ends_the_bot_within_seconds_while_polling_fails(tmp_path: Path)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and "Ctrl-C" not in (bot.stdout.readline() or "Ctrl-C"):
             pass
-        sandbox.kill()  # Telegram goes away: every getUpdates now fails
-        sandbox.wait()
+        if telegram == "gone":
+            sandbox.kill()  # every getUpdates is refused now
+            sandbox.wait()
+        else:
+            sandbox.send_signal(signal.SIGSTOP)  # the server is there and answers nothing
         time.sleep(3)
         asked = time.monotonic()
         bot.send_signal(signal.SIGTERM)
@@ -106,6 +114,38 @@ def test_sigterm_ends_the_bot_within_seconds_while_polling_fails(tmp_path: Path)
             bot.kill()
         if sandbox.poll() is None:
             sandbox.kill()
-    assert took < 12, (took, output)
-    assert "Đã dừng." in output, output
+            sandbox.wait()
+    assert took < 8, (took, output)
+    assert "Đã dừng." in output and "dừng ngay" not in output, output
     assert bot.returncode == 0, output
+
+
+def test_sigterm_during_a_start_that_hangs_ends_the_process(tmp_path: Path) -> None:
+    """Telegram's address answers nothing (connections accepted, never a byte back): the start
+    hangs on getMe, and SIGTERM still ends the process within seconds."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        bot = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"], cwd=tmp_path, text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=_env(CONGKHAI_TELEGRAM_TOKEN=DEFAULT_TOKEN, CONGKHAI_TELEGRAM_API_BASE=f"http://127.0.0.1:{port}/bot",
+                     CONGKHAI_WEB_PORT=str(free_port())),
+        )
+        try:
+            silent.settimeout(60)
+            connection, _ = silent.accept()  # the bot is asking getMe, and no answer will come
+            assert bot.poll() is None
+            asked = time.monotonic()
+            bot.send_signal(signal.SIGTERM)
+            output, _ = bot.communicate(timeout=30)
+            took = time.monotonic() - asked
+            connection.close()
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+    assert took < 12, (took, output)
+    assert "Traceback" not in output, output
+    assert bot.returncode == 0, output
+    assert output.rstrip().endswith("Đã dừng."), output
