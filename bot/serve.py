@@ -36,7 +36,14 @@ from bot.domain.texts import t
 from bot.runtime import Runtime, RuntimeOptions, seed_embedded
 from bot.sandbox import Sandbox
 from bot.settings import Settings
-from bot.web.app import DASHBOARD_PATH, AccessLog, TELEGRAM_WEBHOOK_PATH, TRY_PATH, ZALO_WEBHOOK_PATH, build_app
+from bot.web.app import (
+    DASHBOARD_PATH,
+    TELEGRAM_WEBHOOK_PATH,
+    TRY_PATH,
+    ZALO_WEBHOOK_PATH,
+    AccessLog,
+    build_app,
+)
 
 log = logging.getLogger(__name__)
 
