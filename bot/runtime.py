@@ -12,6 +12,8 @@ import asyncio
 import gc
 import hashlib
 import logging
+import os
+import socket
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,13 +38,14 @@ from bot.domain.enums import Channel, DeliveryKind
 from bot.domain.messages import Message
 from bot.outbox.protocol import ChannelAdapter, SendError, Unauthorized
 from bot.outbox.worker import Outbox
-from bot.services import deliveries, reminders, updates
+from bot.services import deliveries, heartbeat, reminders, updates
 from bot.services.clock import Clock, SystemClock
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 5
+STOP_POLLING_SECONDS = 3.0
 
 T = TypeVar("T")
 GC_YOUNG_THRESHOLD = 50_000  # the default, 700, runs the collector thousands of times a second here
@@ -115,6 +118,7 @@ class Runtime:
         self.cache = Cache()  # what this process keeps in memory about the database (bot/db/cache.py)
         self.scheduler: AsyncIOScheduler | None = None
         self._worker_task: asyncio.Task[None] | None = None
+        self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self.reminder_policy = reminders.ReminderPolicy(
             digest_at=settings.reminder_time, last_call_days=settings.last_call_days
         )
@@ -126,7 +130,8 @@ class Runtime:
         self.engine = create_engine(url)
         self.sessions = session_factory(self.engine, self.cache, self._secret())
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
-        self.chat = Chat(self.sessions, self.clock, self.settings.timezone, self._wake)
+        self.chat = Chat(self.sessions, self.clock, self.settings.timezone, self._wake,
+                         org_name=self.settings.org_name, dashboard_url=self.settings.dashboard_base_url)
         ctx = BotContext(self.chat, self._wake, self._reply)
         if self._telegram_token:
             self.telegram = TelegramChannel(self._telegram_token, self._telegram_base_url, ctx, self.http)
@@ -155,7 +160,11 @@ class Runtime:
         if self.options.run_scheduler:
             self.scheduler = AsyncIOScheduler(timezone="UTC")
             self.scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True)
+            self.scheduler.add_job(
+                self.heartbeat, "interval", seconds=heartbeat.INTERVAL.total_seconds(), max_instances=1, coalesce=True
+            )
             self.scheduler.start()
+            await self.heartbeat()
             await self.tick()
 
     def _secret(self) -> bytes | None:
@@ -202,14 +211,30 @@ class Runtime:
             self._wake()
         return report
 
+    async def heartbeat(self) -> None:
+        """The mark that this process is serving: the continuity evidence of every open window."""
+        assert self.sessions is not None
+        try:
+            async with self.sessions() as session, session.begin():
+                await heartbeat.beat(session, self.clock.now(), self.instance)
+        except Exception:  # a missed mark shows as a gap in the report; the bot carries on
+            log.warning("heartbeat not recorded", exc_info=True)
+
     async def stop(self) -> None:
         """Stop taking updates, let the sends in flight finish and be recorded, close."""
+        polling: asyncio.Future[None] | None = None
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         if self.telegram is not None:
             app = self.telegram.application
             if app.updater is not None and app.updater.running:
-                await app.updater.stop()
+                # When Telegram does not answer, the updater would wait out its last getUpdates
+                # (tens of seconds); past a few seconds stop without it: closing the HTTP session
+                # below ends that request.
+                polling = asyncio.ensure_future(app.updater.stop())
+                await asyncio.wait({polling}, timeout=STOP_POLLING_SECONDS)
+                if not polling.done():
+                    log.warning("Telegram does not answer: stopping without the last getUpdates")
             if app.running:
                 await app.stop()
             await app.shutdown()
@@ -223,6 +248,9 @@ class Runtime:
             await self.worker.close()
         if self.http is not None:
             await self.http.close()
+        if polling is not None and not polling.done():
+            polling.cancel()
+            await asyncio.wait({polling}, timeout=STOP_POLLING_SECONDS)
         if self.engine is not None:
             await self.engine.dispose()
 
@@ -243,13 +271,14 @@ class EmbeddedSeed:
 
 async def seed_embedded(sessions: async_sessionmaker[AsyncSession], clock: Clock, tz: str, *, try_people: int = 3) -> EmbeddedSeed:
     """Fill an empty database with the sample regulation and staff list, open a
-    campaign from today, and give a few people fresh invite codes to try."""
+    campaign from today, and give a few people invite codes to try. The codes are derived
+    from a key kept in the database, so a restart prints the same codes again."""
     from sqlalchemy import func, select
 
     from bot.db.models import Campaign, Document, Staff
     from bot.domain.enums import CampaignStatus
     from bot.domain.roster import parse_table
-    from bot.services import campaigns, documents, roster
+    from bot.services import app_secrets, campaigns, documents, roster
     from bot.services.document_files import read_document
     from bot.services.roster_files import read_table
 
@@ -274,13 +303,14 @@ async def seed_embedded(sessions: async_sessionmaker[AsyncSession], clock: Clock
             )
             campaign_id = created.campaign.id
         people = (await session.scalars(select(Staff).where(Staff.active.is_(True)).order_by(Staff.id))).all()
+        key = await app_secrets.get_or_create(session, "embedded_test_codes", now)
         invites: list[tuple[str, str]] = []
         for person in people:
             if len(invites) >= try_people:
                 break
             if await roster.identities_of(session, person.id):
                 continue
-            code = invite.new_code()
+            code = invite.derived_code(key, f"staff:{person.id}")
             person.invite_code_hash = invite.hash_code(code)
             invites.append((person.full_name, code))
     return EmbeddedSeed(document_id, campaign_id, invites)

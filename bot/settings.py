@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    public_url: str | None = Field(
+        default=None, description="the address people open in a browser (dashboard links); default http://WEB_HOST:WEB_PORT"
+    )
     timezone: str = "Asia/Ho_Chi_Minh"
     org_name: str = "Cơ quan"
     secret_key: SecretStr | None = None
@@ -48,6 +51,11 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def dashboard_base_url(self) -> str:
+        """Where the dashboard's one-time links point."""
+        return (self.public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @property
     def has_messenger_token(self) -> bool:

@@ -47,7 +47,7 @@ from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.roster import parse_table
 from bot.runtime import SAMPLE_DOCUMENT, Runtime, RuntimeOptions, run_event_loop
 from bot.sandbox import ChatMessage, Sandbox, VirtualUser
-from bot.services import campaigns, documents, feedback, roster
+from bot.services import campaigns, documents, feedback, heartbeat, roster
 from bot.services.clock import FakeClock
 from bot.services.document_files import read_document
 from bot.settings import load_settings
@@ -158,8 +158,11 @@ def assign_channels(persons: list[Person], channel: str, rng: random.Random) -> 
 class Simulation:
     """The bot's side: the runtime, the database and the clock; the people live in :class:`StaffProcess`."""
 
-    def __init__(self, staff: int, seed: int, document: Path | None = None, channel: str = "telegram") -> None:
+    def __init__(
+        self, staff: int, seed: int, document: Path | None = None, channel: str = "telegram", keep: Path | None = None
+    ) -> None:
         self.seed = seed
+        self.keep = keep  # a SQLite file to leave the simulated campaign in
         self.rng = random.Random(seed)
         self.people = people(staff, self.rng)
         self.channel = channel
@@ -171,7 +174,7 @@ class Simulation:
     async def run(self) -> Result:
         began = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="congkhai-sim-") as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'sim.db'}"
+            url = f"sqlite+aiosqlite:///{(self.keep.resolve() if self.keep else Path(folder) / 'sim.db')}"
             await asyncio.to_thread(upgrade, url)
             async with StaffProcess(self.seed) as staff:
                 self.staff = staff
@@ -249,6 +252,8 @@ class Simulation:
                 await self._send()
         self.clock.set(local(START + dt.timedelta(days=DAYS), 0, 1))
         await self.runtime.tick()  # the window closes
+        async with self.runtime.sessions() as session, session.begin():  # the bot was up all along
+            await heartbeat.beat_span(session, local(START, 0), self.clock.now(), "simulate")
 
     async def _answer_comments(self) -> None:
         """The leader (the first person) answers every open comment: tiếp thu, giải trình, in turn."""
@@ -613,5 +618,7 @@ def _original(message: ChatMessage) -> str:
     return message.text or ""
 
 
-def simulate(staff: int, seed: int, document: Path | None = None, channel: str = "telegram") -> Result:
-    return run_event_loop(Simulation(staff, seed, document, channel).run())
+def simulate(
+    staff: int, seed: int, document: Path | None = None, channel: str = "telegram", keep: Path | None = None
+) -> Result:
+    return run_event_loop(Simulation(staff, seed, document, channel, keep).run())

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from telegram import BotCommand, Update
+from telegram import BotCommand, InputFile, Update
 from telegram import error as tg_error
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -35,7 +35,7 @@ from bot.chat.reply import Reply, Who
 from bot.domain import actions, chunking
 from bot.domain.enums import Channel, DeliveryKind
 from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
-from bot.domain.messages import Keyboard, Message, section_buttons
+from bot.domain.messages import Attachment, Keyboard, Message, section_buttons
 from bot.domain.render import markdown_from_html, to_html
 from bot.domain.texts import t
 from bot.outbox.protocol import Rejected, RetryAfter, Sent, Transient, Unauthorized, Unreachable
@@ -68,7 +68,7 @@ def section_messages(campaign_id: int, path: str, heading: str, body: str, ordin
 
 def chat_messages(message: Message) -> list[Message]:
     """Any other message as HTML pieces within Telegram's limit; the buttons go on the last."""
-    if message.rendered:
+    if message.rendered or message.attachment is not None:  # a file's caption is short
         return [message]
     pieces = chunking.telegram_messages(message.text, limit=TELEGRAM_TEXT_LIMIT)
     last = len(pieces) - 1
@@ -129,10 +129,14 @@ class TelegramChannel:
     async def send(self, chat_id: str, message: Message) -> Sent:
         text = message.text if message.rendered else to_html(message.text)
         try:
-            sent = await self._call(
-                "sendMessage", chat_id=int(chat_id), text=text, parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(message), link_preview_options=NO_PREVIEW,
-            )
+            if message.attachment is not None:
+                message_id = await self._upload(int(chat_id), message.attachment, text)
+            else:
+                sent = await self._call(
+                    "sendMessage", chat_id=int(chat_id), text=text, parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(message), link_preview_options=NO_PREVIEW,
+                )
+                message_id = sent["message_id"]
         except tg_error.Forbidden as error:
             raise Unreachable(error.message) from None
         except tg_error.InvalidToken as error:
@@ -146,7 +150,14 @@ class TelegramChannel:
         except (tg_error.TimedOut, tg_error.NetworkError) as error:
             raise Transient(type(error).__name__) from None
         self.sent_messages += 1
-        return Sent(str(sent["message_id"]))
+        return Sent(str(message_id))
+
+    async def _upload(self, chat_id: int, attachment: Attachment, caption: str) -> int:
+        """A file as a photo or a document (multipart, through PTB's own request layer)."""
+        upload = InputFile(attachment.data, filename=attachment.name)
+        send = self.bot.send_photo if attachment.photo else self.bot.send_document
+        sent = await send(chat_id, upload, caption=caption or None, parse_mode=ParseMode.HTML)
+        return int(sent.message_id)
 
     async def check(self) -> None:
         try:
@@ -276,6 +287,8 @@ class TelegramChannel:
         await self.ctx.send_reply(Channel.TELEGRAM, who.chat_id, messages)
         if reply.wake:
             self.ctx.wake()
+        if reply.later is not None:
+            await self._show(who, await reply.later())
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Never the token: PTB's errors do not carry URLs, and we log only the type and message.

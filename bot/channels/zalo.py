@@ -191,6 +191,8 @@ class ZaloChannel:
         messages.extend(reply.messages)
         pieces: list[Message] = []
         for message in messages:
+            if message.attachment is not None:
+                continue  # Zalo's Bot API takes no uploads
             pieces.extend([message] if message.rendered else plain_messages(message))
         await self.ctx.send_reply(Channel.ZALO, chat_id, pieces)
         if reply.wake:

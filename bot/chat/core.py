@@ -32,25 +32,29 @@ from bot.db.models import Staff
 from bot.domain import actions
 from bot.domain.enums import Channel
 from bot.domain.texts import t
-from bot.services import deliveries, registration, updates
+from bot.services import access, deliveries, registration, updates
 from bot.services import reading as reading_service
 from bot.services.clock import Clock
 
 log = logging.getLogger(__name__)
 
 # Commands a member may use, as registered with Telegram (in this order) and typed anywhere.
-COMMANDS = ("start", "mucluc", "tiendo", "gopy", "yeucau", "baocao", "thongbao", "thongbao_ketqua", "huongdan")
+COMMANDS = ("start", "mucluc", "tiendo", "gopy", "yeucau", "baocao", "thongbao", "thongbao_ketqua", "dashboard",
+            "huongdan")
 
 
 class Chat:
     """The conversation over a database and a clock; one per running bot."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, tz: str, wake: Callable[[], None] | None = None
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, tz: str, wake: Callable[[], None] | None = None,
+        *, org_name: str = "Cơ quan", dashboard_url: str = "http://127.0.0.1:8080",
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.tz = tz
+        self.org_name = org_name  # the issuing body on report files
+        self.dashboard_url = dashboard_url  # where /dashboard's one-time links point
         self._wake = wake or (lambda: None)
         # "Đã đọc" presses arriving together share one transaction (bot/db/batch.py)
         self.confirmations: GroupCommit[reading.Press, Reply] = GroupCommit(
@@ -96,7 +100,7 @@ class Chat:
             return None, await self._command(session, staff, who, event.name, event.args, now)
         if isinstance(event, events.Text):
             if event.typed:
-                decided = await typed.member(session, staff, who, event.text, now, self.tz)
+                decided = await typed.member(session, staff, who, event.text, now, self.tz, self.dashboard_url)
                 if isinstance(decided, actions.Ack):
                     return reading.Press(who, decided.campaign, decided.ordinal), Reply()
                 if isinstance(decided, actions.Action):
@@ -141,12 +145,21 @@ class Chat:
         if name == "yeucau":
             return await comments.request_command(session, staff, who, args, now, tz)
         if name == "baocao":
-            return await report.report(session, staff, now)
+            return self._with_files(who, staff, await report.report(session, staff, now))
+        if name == "dashboard":
+            return await report.dashboard(session, staff, now, self.dashboard_url)
         if name == "thongbao":
             return await announcing.begin(session, staff, who, now)
         if name == "thongbao_ketqua":
             return await announcing.results(session, staff, now, tz)
         return Reply().say(help_text(who))
+
+    def _with_files(self, who: Who, staff: Staff, reply: Reply) -> Reply:
+        """The counts first; then, where the messenger takes files, the report files."""
+        if who.channel is Channel.TELEGRAM and access.allowed(staff, access.Action.REPORT):
+            now = self.clock.now()
+            reply.later = lambda: report.files(self.sessions, now, self.org_name, self.tz)
+        return reply
 
     # --- buttons -------------------------------------------------------------------------------
 

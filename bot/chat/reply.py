@@ -4,6 +4,7 @@ edits; Zalo turns them all into text (``bot.channels.zalo``)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.domain.enums import Channel
@@ -36,6 +37,9 @@ class Reply:
     edit: Message | None = None  # replace the message whose button was pressed
     wake: bool = False  # deliveries were queued: the worker should look now
     section: ShownSection | None = None  # shown before ``messages``
+    # What follows once this reply is shown: work that takes a while (report files), so that
+    # the person is answered at once.
+    later: Callable[[], Awaitable[Reply]] | None = None
 
     def say(self, text: str, *buttons: tuple[Button, ...], **flags: bool) -> Reply:
         self.messages.append(Message(text, tuple(buttons), **flags))

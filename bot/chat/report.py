@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat.reply import Reply
 from bot.db.models import Staff
@@ -12,7 +12,8 @@ from bot.domain.dates import format_date_vi
 from bot.domain.enums import CampaignStatus
 from bot.domain.messages import document_title
 from bot.domain.texts import t
-from bot.services import access, counts, reading
+from bot.reports.export import chat_files
+from bot.services import access, counts, reading, web_signin
 from bot.services.campaigns import list_campaigns
 
 
@@ -43,3 +44,21 @@ def render_counts(data: counts.CampaignCounts) -> str:
     lines.append(t("report.feedback", count=data.feedback))
     lines.append(t("report.legend"))
     return "\n".join(lines)
+
+
+async def files(sessions: async_sessionmaker[AsyncSession], now: dt.datetime, org: str, tz: str) -> Reply:
+    """What follows the counts of ``/baocao``: for each open campaign the chart as a photo, the
+    spreadsheet and the report with its closing minutes as documents (made in a new
+    transaction, after the counts went out: a large agency's files take seconds)."""
+    async with sessions() as session, session.begin():
+        return Reply(messages=await chat_files(session, now, org, tz))
+
+
+async def dashboard(session: AsyncSession, staff: Staff, now: dt.datetime, base_url: str) -> Reply:
+    """``/dashboard``: a one-time sign-in link for the web dashboard, or a refusal."""
+    try:
+        issued = await web_signin.issue_link(session, staff, now)
+    except web_signin.SignInRefused:
+        return Reply().say(t("dashboard.denied"))
+    minutes = int(web_signin.LINK_TTL.total_seconds() // 60)
+    return Reply().say(t("dashboard.link", minutes=minutes, url=web_signin.link_url(base_url, issued.token)))

@@ -43,7 +43,7 @@ async def stranger(session: AsyncSession, who: Who, text: str, now: dt.datetime,
 
 
 async def member(session: AsyncSession, staff: Staff, who: Who, text: str, now: dt.datetime,
-                 tz: str) -> actions.Action | Reply | None:
+                 tz: str, dashboard_url: str = "") -> actions.Action | Reply | None:
     """A member's typed text: an action (the same as a button), a ready reply, or None when it
     is a free text (maybe the comment we asked for)."""
     context = await _context(session, who, now)
@@ -86,6 +86,8 @@ async def member(session: AsyncSession, staff: Staff, who: Who, text: str, now: 
         return actions.Cancel()
     if kind is Kind.REPORT:
         return await report.report(session, staff, now)
+    if kind is Kind.DASHBOARD:
+        return await report.dashboard(session, staff, now, dashboard_url)
     if kind is Kind.HELP:
         return Reply().say(t("zalo.help"))
     if kind is Kind.LINK:

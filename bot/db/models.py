@@ -388,3 +388,53 @@ class AuditEvent(Base):
     target_type: Mapped[str | None] = mapped_column(String(40))
     target_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WebLink(Base):
+    """A one-time sign-in link for the dashboard, sent in chat. Only a hash of its token
+    is kept, so the table cannot be used to sign in; it works once, within minutes."""
+
+    __tablename__ = "web_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds the token, the table only its hash."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+
+
+class Heartbeat(Base):
+    """A running bot's mark every few minutes: the evidence that the full text stayed
+    reachable through a campaign's window (a gap between marks is time it may not have)."""
+
+    __tablename__ = "heartbeat"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    instance: Mapped[str] = mapped_column(String(64))
+
+
+class AppSecret(Base):
+    """A random key drawn once per database and kept in it, for values that must come out
+    the same after a restart (the embedded default's test codes), never logged."""
+
+    __tablename__ = "app_secret"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime]

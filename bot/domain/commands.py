@@ -31,6 +31,7 @@ class Kind(str, enum.Enum):
     HELP = "help"
     CANCEL = "cancel"
     REPORT = "report"
+    DASHBOARD = "dashboard"  # a one-time sign-in link for the web dashboard
     TEXT = "text"  # not a command: a free text (maybe the comment we asked for)
 
 
@@ -59,6 +60,7 @@ _SLASH: dict[str, Kind] = {
     "tiendo": Kind.PROGRESS,
     "gopy": Kind.FEEDBACK,
     "baocao": Kind.REPORT,
+    "dashboard": Kind.DASHBOARD,
     "huongdan": Kind.HELP,
     "help": Kind.HELP,
     "tiep": Kind.NEXT,

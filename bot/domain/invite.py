@@ -7,6 +7,7 @@ input is folded (case, spaces, dashes) before hashing.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
@@ -16,6 +17,13 @@ LENGTH = 8
 def new_code() -> str:
     """A fresh random code, e.g. ``K7QM-4XRT`` without the dash."""
     return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def derived_code(key: bytes, subject: str) -> str:
+    """A code that comes out the same each time for the same key and subject (the
+    embedded default's test codes, which must survive a restart)."""
+    digest = hmac.new(key, subject.encode(), hashlib.sha256).digest()
+    return "".join(ALPHABET[byte % len(ALPHABET)] for byte in digest[:LENGTH])
 
 
 def normalise_code(raw: str) -> str:

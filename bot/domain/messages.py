@@ -21,12 +21,22 @@ Keyboard = tuple[tuple[Button, ...], ...]
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent as a message: a photo (shown in the chat) or a document (to download)."""
+
+    name: str
+    data: bytes
+    photo: bool = False
+
+
+@dataclass(frozen=True)
 class Message:
-    text: str  # light Markdown
+    text: str  # light Markdown (the caption, for a file)
     buttons: Keyboard = ()
     ask_contact: bool = False  # Telegram: offer the "share my phone number" keyboard
     remove_keyboard: bool = False
     rendered: bool = False  # text is already in the channel's own format (a section chunk)
+    attachment: Attachment | None = None  # a file; messengers that take no uploads (Zalo) leave it out
 
 
 def section_buttons(campaign_id: int, ordinal: int, *, confirmed: bool = False) -> Keyboard:

@@ -1,5 +1,6 @@
 """The invite list the clerk prints or mails out: one row a person, with the code
-and the Telegram deep link."""
+and the Telegram deep link. Names, departments and positions come from the roster a
+person typed: they are written as text, never as formulas (:mod:`bot.reports.safe`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from bot.domain.texts import t
+from bot.reports import safe
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ def write_csv(path: Path, rows: Sequence[InviteRow]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns())
-        writer.writerows(_cells(i, row) for i, row in enumerate(rows, start=1))
+        writer.writerows(safe.csv_row(_cells(i, row)) for i, row in enumerate(rows, start=1))
 
 
 def write_xlsx(path: Path, rows: Sequence[InviteRow], title: str) -> None:
@@ -53,7 +55,9 @@ def write_xlsx(path: Path, rows: Sequence[InviteRow], title: str) -> None:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for index, row in enumerate(rows, start=1):
-        sheet.append(_cells(index, row))
+        sheet.append([index])
+        for column, value in enumerate(_cells(index, row)[1:], start=2):
+            safe.set_text(sheet.cell(row=sheet.max_row, column=column), value)
         if row.link:
             link_cell = sheet.cell(row=sheet.max_row, column=7)
             link_cell.hyperlink = row.link

@@ -220,6 +220,34 @@ class Params:
             return text  # "@username": never a private chat
 
 
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # any file a bot uploads
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # a photo
+MAX_PHOTO_SIDES = 10_000  # width + height of a photo
+MAX_PHOTO_RATIO = 20  # the longer side over the shorter
+
+
+def _check_upload(kind: str, data: bytes) -> tuple[int, int]:
+    """Telegram's limits on an uploaded file (Bot API, sendPhoto and sendDocument): at most 50 MB
+    (413 above it), never empty; a photo at most 10 MB, a PNG or JPEG image, with width + height
+    at most 10,000 and a side ratio at most 20. Returns a PNG photo's size (0, 0 otherwise)."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ApiError(413, "Request Entity Too Large")
+    if not data:
+        raise bad_request("file must be non-empty")
+    if kind != "photo":
+        return 0, 0
+    if len(data) > MAX_PHOTO_BYTES:
+        raise bad_request("PHOTO_SAVE_FILE_INVALID")
+    if data[:3] == b"\xff\xd8\xff":
+        return 0, 0  # a JPEG: accepted, its size is not read
+    width, height = _png_size(data)
+    if not width or not height:
+        raise bad_request("IMAGE_PROCESS_FAILED")
+    if width + height > MAX_PHOTO_SIDES or max(width, height) > MAX_PHOTO_RATIO * min(width, height):
+        raise bad_request("PHOTO_INVALID_DIMENSIONS")
+    return width, height
+
+
 def _png_size(data: bytes) -> tuple[int, int]:
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
         return struct.unpack(">II", data[16:24])
@@ -747,7 +775,7 @@ class TelegramDialect:
             upload = params.uploads.get(reference[len("attach://") :])
             reference = None
         if upload is not None:
-            width, height = _png_size(upload.data) if kind == "photo" else (0, 0)
+            width, height = _check_upload(kind, upload.data)
             return self.state.store_upload(
                 kind, upload.data, upload.file_name, upload.content_type, width=width, height=height
             )

@@ -18,16 +18,20 @@ class Action(str, enum.Enum):
     FEEDBACK_LIST = "feedback_list"  # /gopy: list comments
     FEEDBACK_ANSWER = "feedback_answer"  # answer a comment (tiếp thu / giải trình)
     INFO_REQUESTS = "info_requests"  # see and answer requests for documents (Art. 48.4)
+    FEEDBACK_PUBLISH = "feedback_publish"  # publish the synthesis of the comments to every member
+    DASHBOARD = "dashboard"  # sign in to the web dashboard: counts, members, comments, report files
 
 
 POLICY: dict[Action, frozenset[Role]] = {
     Action.READ: frozenset(Role),
-    Action.REPORT: frozenset({Role.LEADER, Role.UNION, Role.ADMIN}),
+    Action.REPORT: frozenset({Role.LEADER, Role.UNION, Role.INSPECTOR, Role.ADMIN}),
     Action.ANNOUNCE: frozenset({Role.UNION, Role.LEADER, Role.ADMIN}),
     Action.ANNOUNCE_RESULTS: frozenset({Role.UNION, Role.LEADER, Role.ADMIN}),
     Action.FEEDBACK_LIST: frozenset({Role.LEADER, Role.UNION, Role.INSPECTOR, Role.ADMIN}),
     Action.FEEDBACK_ANSWER: frozenset({Role.LEADER, Role.UNION, Role.INSPECTOR}),
     Action.INFO_REQUESTS: frozenset({Role.ADMIN, Role.LEADER}),
+    Action.FEEDBACK_PUBLISH: frozenset({Role.LEADER, Role.UNION}),
+    Action.DASHBOARD: frozenset({Role.LEADER, Role.UNION, Role.INSPECTOR, Role.ADMIN}),
 }
 
 

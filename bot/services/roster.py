@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -49,8 +50,10 @@ async def import_roster(
     sync: bool = False,
     actor: str = "cli",
     source: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Create or update everyone in ``parsed``; with ``sync``, deactivate those missing.
+    ``progress`` is told how many rows are done, every 100 rows and at the end.
 
     People are matched by phone. Raises ``RosterRejected`` (and writes nothing) when
     the file or the comparison with the database finds any problem.
@@ -65,7 +68,9 @@ async def import_roster(
 
     departments = {d.name: d for d in (await session.scalars(select(Department))).all()}
     result = ImportResult()
-    for row in parsed.rows:
+    for done, row in enumerate(parsed.rows, start=1):
+        if progress is not None and done % 100 == 0:
+            progress(done)
         department = departments.get(row.department)
         if department is None:
             department = departments[row.department] = Department(name=row.department)
@@ -80,6 +85,8 @@ async def import_roster(
             result.updated.append(person.id)
         else:
             result.unchanged.append(person.id)
+    if progress is not None:
+        progress(len(parsed.rows))
     if sync:
         listed = {row.phone for row in parsed.rows}
         for phone, person in existing.items():

@@ -1,5 +1,6 @@
-"""The bot's own HTTP server: messenger webhooks and health (the dashboard and
-exports will live here too).
+"""The bot's own HTTP server: messenger webhooks, health, the leadership dashboard
+(:mod:`bot.web.dashboard`) and, on the embedded default, the try-it page
+(:mod:`bot.web.tryit`).
 
 A webhook call is checked (the secret header, compared in constant time),
 handed to the channel's update queue and answered at once: Telegram retries
@@ -14,9 +15,14 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from telegram import Update
 
 from bot.runtime import Runtime
+from bot.sandbox import Sandbox
+from bot.web.dashboard import PREFIX as DASHBOARD_PATH  # noqa: F401 - the addresses serve prints
+from bot.web.dashboard import DashboardDeps, add_dashboard_routes
+from bot.web.tryit import TRY_PATH, add_tryit_routes  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +32,16 @@ ZALO_WEBHOOK_PATH = "/webhook/zalo"
 ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 
 
-def build_app(runtime: Runtime, webhook_secret: str | None) -> web.Application:
+class AccessLog(AbstractAccessLogger):
+    """One line a request without the query string: a dashboard sign-in link carries its
+    one-time token there, and secrets are never logged."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info("%s %s %s %.3fs", request.method, request.path, response.status, time)
+
+
+def build_app(runtime: Runtime, webhook_secret: str | None, *, sandbox: Sandbox | None = None) -> web.Application:
+    """The bot's web app; ``sandbox``: the embedded default's, for the try-it page."""
     app = web.Application(client_max_size=1024 * 1024)
 
     async def health(request: web.Request) -> web.Response:
@@ -62,4 +77,20 @@ def build_app(runtime: Runtime, webhook_secret: str | None) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_post(TELEGRAM_WEBHOOK_PATH, telegram_webhook)
     app.router.add_post(ZALO_WEBHOOK_PATH, zalo_webhook)
+    add_dashboard_routes(app, dashboard_deps(runtime))
+    if sandbox is not None:
+        assert runtime.sessions is not None
+        add_tryit_routes(app, runtime.sessions, sandbox)
     return app
+
+
+def dashboard_deps(runtime: Runtime) -> DashboardDeps:
+    """The dashboard's view of a started runtime."""
+    assert runtime.sessions is not None, "start the runtime first"
+    settings = runtime.settings
+
+    def wake() -> None:
+        if runtime.worker is not None:
+            runtime.worker.wake()
+
+    return DashboardDeps(sessions=runtime.sessions, clock=runtime.clock, settings=settings, wake=wake)

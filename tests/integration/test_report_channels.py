@@ -35,7 +35,7 @@ async def test_report_counts_links_and_confirmations_per_channel(db_url: str) ->
 
         count = len(await bot.bot_messages(BOTH))
         await bot.sandbox.send_text(bot.users[BOTH].id, "/baocao")
-        report = (await bot.wait_bot_messages(BOTH, count + 1))[-1].text
+        report = (await bot.wait_bot_messages(BOTH, count + 1))[count].text  # the chart and files follow
         await asyncio.sleep(0.1)
         lines = report.splitlines()
         office = lines[lines.index(next(line for line in lines if "Văn phòng:" in line)) + 1]

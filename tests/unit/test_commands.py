@@ -42,6 +42,7 @@ def test_confirm_in_decomposed_unicode() -> None:
         ("hướng dẫn", Kind.HELP),
         ("hủy", Kind.CANCEL),
         ("báo cáo", Kind.REPORT),
+        ("/dashboard", Kind.DASHBOARD),
     ],
 )
 def test_simple_commands(text: str, kind: Kind) -> None:
