@@ -853,9 +853,14 @@ def join_broken_paragraphs(blocks: Sequence[Block]) -> list[Block]:
     A paragraph that does not end a sentence, followed by one that starts with a
     lowercase letter, is one paragraph that Word split across pages.
     """
+    return _join(blocks, _continues)
+
+
+def _join(blocks: Sequence[Block], continues: Callable[[Block, Block], bool]) -> list[Block]:
+    """Blocks with each one that ``continues`` the one before joined onto it."""
     result: list[Block] = []
     for block in blocks:
-        if result and _continues(result[-1], block):
+        if result and continues(result[-1], block):
             previous = result[-1]
             result[-1] = Block(
                 previous.kind,
@@ -884,19 +889,7 @@ def join_continued_lines(blocks: Sequence[Block]) -> list[Block]:
     is joined only when the first part clearly stops mid-sentence: a comma, a
     word that cannot end a sentence, or a full line of text.
     """
-    result: list[Block] = []
-    for block in blocks:
-        if result and (_continues(result[-1], block) or _continues_capitalised(result[-1], block)):
-            previous = result[-1]
-            result[-1] = Block(
-                previous.kind,
-                clean_spans((*previous.spans, Span(" "), *block.spans)),
-                previous.level,
-                previous.notes + block.notes,
-            )
-        else:
-            result.append(block)
-    return result
+    return _join(blocks, lambda previous, block: _continues(previous, block) or _continues_capitalised(previous, block))
 
 
 def _continues_capitalised(previous: Block, block: Block) -> bool:
