@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,12 @@ def doc() -> None:
 @click.pass_context
 def doc_import(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> None:
     try:
-        parsed = read_document(file)
+        if as_json:  # the output is read by a program
+            parsed = read_document(file)
+        else:
+            with click.progressbar(length=1, label=t("cli.doc.import.progress"), file=sys.stderr) as bar:
+                parsed = read_document(file)  # a long Word or PDF file takes a while
+                bar.update(1)
     except DocumentError as error:
         raise ClerkError(t("cli.doc.rejected", file=file.name, reason=str(error))) from None
     if dry_run:

@@ -125,8 +125,13 @@ def staff_invites(ctx: click.Context, fmt: str | None, output: Path, include_lin
     if not rows:
         click.echo(t("cli.staff.invites.none"))
         return
-    if fmt == "csv":
-        invites_report.write_csv(output, rows)
+    if fmt in ("csv", "xlsx"):
+        with click.progressbar(length=1, label=t("cli.staff.invites.progress"), file=sys.stderr) as bar:
+            if fmt == "csv":
+                invites_report.write_csv(output, rows)
+            else:
+                invites_report.write_xlsx(output, rows, t("invites.title", org=settings.org_name.upper()))
+            bar.update(1)
     elif fmt in ("pdf", "docx"):
         render = invite_cards.to_pdf if fmt == "pdf" else invite_cards.to_docx
         with click.progressbar(length=len(rows), label=t("cli.staff.invites.progress"), file=sys.stderr) as bar:
@@ -134,8 +139,6 @@ def staff_invites(ctx: click.Context, fmt: str | None, output: Path, include_lin
                 bar.update(done - bar.pos)
 
             output.write_bytes(render(rows, settings.org_name, advance))
-    else:
-        invites_report.write_xlsx(output, rows, t("invites.title", org=settings.org_name.upper()))
     if not username:
         click.echo(t("cli.staff.invites.no_username"), err=True)
     click.echo(t("cli.staff.invites.done", count=len(rows), file=output))

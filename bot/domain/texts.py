@@ -373,6 +373,7 @@ CATALOGUE: dict[str, str] = {
     "cli.staff.invites.format": "Định dạng tệp: xlsx, csv (danh sách), pdf hoặc docx (thẻ để cắt); mặc định theo đuôi tệp.",
     "cli.staff.invites.progress": "Đang in thẻ",
     "cli.staff.import.progress": "Đang nhập danh sách",
+    "cli.doc.import.progress": "Đang đọc văn bản",
     "cli.staff.invites.output": "Tệp sẽ ghi ra.",
     "cli.staff.invites.all": "Cấp lại mã cả cho người đã liên kết.",
     "cli.staff.invites.done": "Đã cấp {count} mã mới và ghi vào {file}.",
