@@ -17,7 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -71,6 +71,7 @@ class Outbox:
         batch: int = 64,
         concurrency: int = 64,
         poll_seconds: float = 1.0,
+        on_resumed: Callable[[Channel], Awaitable[None]] | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -89,6 +90,7 @@ class Outbox:
         self._reply_tasks: dict[tuple[Channel, str], asyncio.Task[None]] = {}
         self._probes: dict[Channel, asyncio.Task[None]] = {}
         self.probe_seconds = PROBE_SECONDS
+        self.on_resumed = on_resumed  # told when a messenger accepts the token again
 
     def wake(self) -> None:
         self._wake.set()
@@ -347,6 +349,11 @@ class Outbox:
             self.budgets[channel].resume()
             await self._release_held(channel)
             self.wake()
+            if self.on_resumed is not None:
+                try:
+                    await self.on_resumed(channel)
+                except Exception as error:  # noqa: BLE001 - sending goes on regardless
+                    log.error("%s: resuming after the token failed: %s", channel.value, type(error).__name__)
             return
 
     async def _release_held(self, channel: Channel) -> None:
