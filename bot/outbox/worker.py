@@ -165,8 +165,9 @@ class Outbox:
         return sum(len(q) for q in self._replies.values())
 
     async def flush_replies(self, timeout: float = 10.0) -> None:
-        """Wait (a bounded time) for the queued replies to go out."""
-        tasks = list(self._reply_tasks.values())
+        """Wait (a bounded time) for the queued replies to go out (not those of a messenger
+        that refuses the token: they cannot)."""
+        tasks = [task for (channel, _), task in self._reply_tasks.items() if not self.budgets[channel].stopped]
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
 
@@ -196,6 +197,7 @@ class Outbox:
                     continue
                 passed = asyncio.Event()
                 task = asyncio.create_task(self._round(targets, passed), name="outbox-round")
+                task.add_done_callback(_log_failure)
                 rounds.add(task)
                 waiter = asyncio.create_task(passed.wait())
                 await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -384,3 +386,9 @@ class Outbox:
                 self.stats.retried += 1
             else:
                 self.stats.rate_limited += 1
+
+
+def _log_failure(task: asyncio.Task[int]) -> None:
+    """A round that could not record its outcomes: its rows come back when their lease ends."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a round of deliveries failed: %s: %s", type(task.exception()).__name__, task.exception())
