@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram.error import TelegramError
+from telegram.ext import Updater
 
 from bot.channels.base import BotContext
 from bot.channels.telegram import TelegramChannel
@@ -142,6 +144,7 @@ class Runtime:
         self.worker = Outbox(
             self.sessions, self.clock, self.channels, rate=self.settings.send_rate,
             chat_rate=self.settings.chat_send_rate, chat_burst=self.settings.chat_send_burst, compose=self._compose,
+            on_resumed=self._token_accepted,
         )
         if self.options.check_tokens:
             await self.check_tokens()
@@ -152,7 +155,7 @@ class Runtime:
                 await self.telegram.set_commands()
             await app.start()
             if self.options.polling and app.updater is not None:
-                await app.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+                await self._poll_telegram()
         if self.zalo is not None and self.options.polling:
             self.zalo.start_polling()
         if self.options.run_worker:
@@ -190,6 +193,35 @@ class Runtime:
                 refused.append(channel)
         if refused:
             raise TokensRefused(refused)
+
+    async def _poll_telegram(self) -> None:
+        assert self.telegram is not None and self.telegram.application.updater is not None
+        await self.telegram.application.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+
+    async def _stop_telegram_polling(self) -> None:
+        assert self.telegram is not None and self.telegram.application.updater is not None
+        try:
+            await self.telegram.application.updater.stop()
+        except TelegramError as error:  # polling ended on it earlier (a refused token): already said
+            log.warning("telegram polling had stopped: %s", type(error).__name__)
+
+    async def _token_accepted(self, channel: Channel) -> None:
+        """A messenger accepts the token again: polling, which python-telegram-bot ends for good
+        on a refused token, starts again on a new Updater, from the update the old one reached."""
+        if channel is not Channel.TELEGRAM or self.telegram is None or not self.options.polling:
+            return
+        app = self.telegram.application
+        old = app.updater
+        if old is None:
+            return
+        if old.running:
+            await self._stop_telegram_polling()
+        await old.shutdown()
+        fresh = Updater(app.bot, app.update_queue)
+        fresh._last_update_id = old._last_update_id  # no update handled twice
+        await fresh.initialize()
+        app.updater = fresh
+        await self._poll_telegram()
 
     def _wake(self) -> None:
         if self.worker is not None:
@@ -231,7 +263,7 @@ class Runtime:
                 # When Telegram does not answer, the updater would wait out its last getUpdates
                 # (tens of seconds); past a few seconds stop without it: closing the HTTP session
                 # below ends that request.
-                polling = asyncio.ensure_future(app.updater.stop())
+                polling = asyncio.ensure_future(self._stop_telegram_polling())
                 await asyncio.wait({polling}, timeout=STOP_POLLING_SECONDS)
                 if not polling.done():
                     log.warning("Telegram does not answer: stopping without the last getUpdates")

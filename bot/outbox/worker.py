@@ -17,7 +17,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -72,6 +72,7 @@ class Outbox:
         concurrency: int = 64,
         poll_seconds: float = 1.0,
         compose: deliveries.Compose | None = None,
+        on_resumed: Callable[[Channel], Awaitable[None]] | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -91,6 +92,7 @@ class Outbox:
         self._reply_tasks: dict[tuple[Channel, str], asyncio.Task[None]] = {}
         self._probes: dict[Channel, asyncio.Task[None]] = {}
         self.probe_seconds = PROBE_SECONDS
+        self.on_resumed = on_resumed  # told when a messenger accepts the token again
 
     def wake(self) -> None:
         self._wake.set()
@@ -165,8 +167,9 @@ class Outbox:
         return sum(len(q) for q in self._replies.values())
 
     async def flush_replies(self, timeout: float = 10.0) -> None:
-        """Wait (a bounded time) for the queued replies to go out."""
-        tasks = list(self._reply_tasks.values())
+        """Wait (a bounded time) for the queued replies to go out (not those of a messenger
+        that refuses the token: they cannot)."""
+        tasks = [task for (channel, _), task in self._reply_tasks.items() if not self.budgets[channel].stopped]
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
 
@@ -196,6 +199,7 @@ class Outbox:
                     continue
                 passed = asyncio.Event()
                 task = asyncio.create_task(self._round(targets, passed), name="outbox-round")
+                task.add_done_callback(_log_failure)
                 rounds.add(task)
                 waiter = asyncio.create_task(passed.wait())
                 await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -351,6 +355,11 @@ class Outbox:
             self.budgets[channel].resume()
             await self._release_held(channel)
             self.wake()
+            if self.on_resumed is not None:
+                try:
+                    await self.on_resumed(channel)
+                except Exception as error:  # noqa: BLE001 - sending goes on regardless
+                    log.error("%s: resuming after the token failed: %s", channel.value, type(error).__name__)
             return
 
     async def _release_held(self, channel: Channel) -> None:
@@ -381,3 +390,9 @@ class Outbox:
                 self.stats.retried += 1
             else:
                 self.stats.rate_limited += 1
+
+
+def _log_failure(task: asyncio.Task[int]) -> None:
+    """A round that could not record its outcomes: its rows come back when their lease ends."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a round of deliveries failed: %s: %s", type(task.exception()).__name__, task.exception())

@@ -195,11 +195,18 @@ async def test_a_refused_token_keeps_rows_pending_and_sending_resumes_once_it_is
             errors = set((await session.scalars(select(Delivery.last_error))).all())
             attempts = set((await session.scalars(select(Delivery.attempts))).all())
         assert errors == {deliveries.TOKEN_REFUSED} and attempts == {0}
+        # a message taken by the long poll in flight is answered later; the next poll is refused,
+        # which ends python-telegram-bot's polling
+        await live.sandbox.send_text(people[0][1].id, "/huongdan")
+        await live.until(lambda: live.sandbox.stats.errors[401] >= 3)
 
         live.sandbox.telegram.token = token  # fixed
         for _, user in people:
             await live.sandbox.wait_for_messages(user.id, 1, timeout=10)
         await live.until(live.all_sent)
+        await live.sandbox.wait_for_messages(people[0][1].id, 2, timeout=10)  # the answer held meanwhile
+        await live.sandbox.send_text(people[0][1].id, "/huongdan")  # polling again
+        await live.sandbox.wait_for_messages(people[0][1].id, 3, timeout=15)
 
 
 async def test_start_names_every_messenger_whose_token_is_refused(db_url: str) -> None:
