@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.db.types import UTCDateTime
@@ -260,6 +261,9 @@ class Delivery(Base):
     claimed_until: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
+    # the person asked for it ("Đọc tiếp", a section from the contents): it goes out as an answer,
+    # before the broadcast backlog
+    asked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Ack(Base):

@@ -290,7 +290,9 @@ class Outbox:
             if job.chunk_index >= len(messages):
                 return Result(job.delivery_id, Outcome.FAILED, error="nothing to send")
             try:
-                await budget.acquire(target.chat_id, Priority.DELIVERY)
+                # a section the person asked for is an answer: it goes before the broadcast
+                priority = Priority.REPLY if job.asked and not budget.stopped else Priority.DELIVERY
+                await budget.acquire(target.chat_id, priority)
             except Stopped:
                 return self._later(job)
             passed()

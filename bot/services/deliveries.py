@@ -226,9 +226,10 @@ async def queue_section_now(
         )
     )
     if row is None:
-        return bool(await insert_ignoring_duplicates(session, Delivery, [_section_row(campaign, staff_id, section, now, now)]))
+        asked = {**_section_row(campaign, staff_id, section, now, now), "asked": True}
+        return bool(await insert_ignoring_duplicates(session, Delivery, [asked]))
     if row.status is DeliveryStatus.PENDING and row.due_at > now:
-        row.due_at = now
+        row.due_at, row.asked = now, True
         return True
     return False
 
@@ -300,7 +301,23 @@ async def claim_due(session: AsyncSession, now: dt.datetime, limit: int, channel
     )
     chosen: list[tuple[int, int]] = []  # (delivery, staff)
     people: set[int] = set()
-    for delivery_id, staff_id, claimed_until in (await session.execute(query)).all():
+    # People who asked for a section go first, behind nothing but their own earlier rows: their
+    # queue is served before the broadcast backlog, in its own order.
+    asking = (
+        select(Delivery.staff_id)
+        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now, Delivery.asked.is_(True))
+        .order_by(Delivery.due_at, Delivery.id)
+        .limit(limit)
+    )
+    if channels is not None:
+        asking = asking.where(or_(Delivery.channel.is_(None), Delivery.channel.in_(list(channels))))
+    askers = list(dict.fromkeys((await session.scalars(asking)).all()))
+    rows = []
+    if askers:
+        theirs = query.where(Delivery.staff_id.in_(askers)).limit(None)
+        rows = list((await session.execute(theirs)).all())
+    rows += list((await session.execute(query)).all())
+    for delivery_id, staff_id, claimed_until in rows:
         if staff_id in people:
             continue  # not this person's first row
         people.add(staff_id)
@@ -390,6 +407,7 @@ class Job:
     section: SectionView | None
     message: Message | None  # what to say, for everything but a section
     document: str | None = None  # a section's document, named when the person has several open at once
+    asked: bool = False  # the person asked for it: it is sent as an answer, at reply priority
 
 
 # How a queued row becomes a message (the chat layer's screens: bot/chat/notices.py): the
@@ -507,6 +525,7 @@ async def _job(session: AsyncSession, row: Delivery, document_id: int | None, co
         chat_id=row.chat_id,
         section=section,
         message=None if row.kind is DeliveryKind.SECTION else compose(row.kind, row.payload, row.campaign_id, title or "", count),
+        asked=bool(row.asked),
     )
 
 

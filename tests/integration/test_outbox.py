@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from bot.db.models import ChannelIdentity, Delivery, Staff
 from bot.domain.enums import Channel, DeliveryKind, DeliveryStatus
@@ -331,3 +331,32 @@ async def test_after_a_crash_mid_send_the_persons_rows_wait_for_the_first_one(se
         assert await deliveries.claim_due(session, now + dt.timedelta(seconds=30), 10) == []
     async with sessions() as session, session.begin():
         assert await deliveries.claim_due(session, now + deliveries.LEASE + dt.timedelta(seconds=1), 10) == [first]
+
+
+async def test_a_section_someone_asked_for_is_claimed_before_the_broadcast_backlog(sessions: Any) -> None:
+    """"Đọc tiếp" makes a row due now, behind a backlog due earlier: it is claimed first (and the
+    person's own earlier rows with it, in their order), not after the backlog drains."""
+    now = dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC)
+    earlier = now - dt.timedelta(minutes=5)
+    async with sessions() as session, session.begin():
+        people = [Staff(full_name=f"Người {i}", roles="staff", active=True, created_at=now, updated_at=now)
+                  for i in range(30)]
+        session.add_all(people)
+        await session.flush()
+        ids = [p.id for p in people]
+        await deliveries.queue_message(session, source="notice:backlog", kind=DeliveryKind.NOTICE, staff_ids=ids,
+                                       payload={"text": "Thông báo"}, due_at=earlier, now=earlier)
+        asker, alone = ids[-1], ids[-2]
+        for staff_id in (asker, alone):  # what they asked for, due now
+            await deliveries.queue_message(session, source=f"asked:{staff_id}", kind=DeliveryKind.NOTICE,
+                                           staff_ids=[staff_id], payload={"text": "Mục 2"}, due_at=now, now=now)
+        await session.execute(update(Delivery).where(Delivery.source.like("asked:%")).values(asked=True))
+        # one of them had nothing else queued: their asked row is their first
+        await session.execute(delete(Delivery).where(Delivery.staff_id == alone, Delivery.source == "notice:backlog"))
+    async with sessions() as session, session.begin():
+        claimed = await deliveries.claim_due(session, now, 5)
+        rows = {r.id: r for r in (await session.scalars(select(Delivery).where(Delivery.id.in_(claimed)))).all()}
+    by_person = {rows[i].staff_id: rows[i] for i in claimed}
+    assert by_person[alone].asked  # claimed at once, though 29 rows were due before it
+    assert by_person[asker].source == "notice:backlog"  # the asker's own earlier row first: order kept
+    assert claimed[:2] == [by_person[alone].id, by_person[asker].id] or claimed[:2] == [by_person[asker].id, by_person[alone].id]

@@ -56,6 +56,9 @@ async def test_after_contents_then_next_a_one_confirms_the_new_section(db_url: s
         await asyncio.sleep(0.2)
         await _settle(bot)
         newest = await _last_sent(bot)
+        async with bot.sessions() as session:  # asked for: sent as an answer, before any backlog
+            assert await session.scalar(select(Delivery.asked).where(Delivery.item == newest,
+                                                                     Delivery.kind == DeliveryKind.SECTION))
         (done,) = await bot.say(NAME, "1")
         assert "Đã ghi nhận xác nhận" in done.text
         assert newest in await _acked(bot)
