@@ -62,7 +62,8 @@ def refused(channels: list[Channel]) -> str:
     """One line naming each messenger that refused its token, and the setting to fix."""
     names = [MESSENGERS[c][0] for c in channels]
     variables = [MESSENGERS[c][1] for c in channels]
-    return t("run.token_refused", names=" và ".join(names), variables=" và ".join(variables))
+    joined = t("run.token_refused.and")
+    return t("run.token_refused", names=joined.join(names), variables=joined.join(variables))
 
 
 def _force_exit(say: Callable[[str], None]) -> None:

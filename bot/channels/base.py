@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.chat.core import Chat
+from bot.chat.reply import Reply
 from bot.domain.enums import Channel
 from bot.domain.messages import Message
 
@@ -20,3 +21,13 @@ class BotContext:
     chat: Chat
     wake: Callable[[], None]
     send_reply: Callable[[Channel, str, Sequence[Message]], Awaitable[None]]
+
+
+def section_shown(reply: Reply, section_messages: Callable[..., list[Message]]) -> list[Message]:
+    """The section a reply shows again, in the channel's own chunks (``section_messages``),
+    or nothing."""
+    shown = reply.section
+    if shown is None:
+        return []
+    s = shown.section
+    return section_messages(shown.campaign_id, s.path, s.heading, s.body, s.ordinal, document=shown.document)

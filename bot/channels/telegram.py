@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from bot.channels.aiohttp_request import AiohttpRequest, JsonCall
-from bot.channels.base import BotContext
+from bot.channels.base import BotContext, section_shown
 from bot.chat import events
 from bot.chat.core import COMMANDS
 from bot.chat.reply import Reply, Who
@@ -38,7 +38,14 @@ from bot.domain.limits import TELEGRAM_LAST_RESERVE, TELEGRAM_TEXT_LIMIT
 from bot.domain.messages import Attachment, Keyboard, Message, section_buttons
 from bot.domain.render import markdown_from_html, to_html
 from bot.domain.texts import t
-from bot.outbox.protocol import Rejected, RetryAfter, Sent, Transient, Unauthorized, Unreachable
+from bot.outbox.protocol import (
+    Rejected,
+    RetryAfter,
+    Sent,
+    Transient,
+    Unauthorized,
+    Unreachable,
+)
 
 if TYPE_CHECKING:
     from bot.services.deliveries import Job
@@ -277,12 +284,7 @@ class TelegramChannel:
 
     async def _show(self, who: Who, reply: Reply) -> None:
         """A reply as messages: a section shown again first, then the texts."""
-        messages: list[Message] = []
-        if reply.section is not None:
-            shown = reply.section
-            s = shown.section
-            messages.extend(section_messages(shown.campaign_id, s.path, s.heading, s.body, s.ordinal,
-                                             document=shown.document))
+        messages = section_shown(reply, section_messages)
         messages.extend(piece for message in reply.messages for piece in chat_messages(message))
         await self.ctx.send_reply(Channel.TELEGRAM, who.chat_id, messages)
         if reply.wake:

@@ -16,7 +16,7 @@ import logging
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.base import BotContext
+from bot.channels.base import BotContext, section_shown
 from bot.channels.zalo_client import ZaloClient
 from bot.chat import events
 from bot.chat.reply import Reply, Who
@@ -176,12 +176,7 @@ class ZaloChannel:
 
     async def _show(self, chat_id: str, reply: Reply) -> None:
         """A reply as Zalo messages: no toasts and no edits here, so they become text too."""
-        messages: list[Message] = []
-        if reply.section is not None:
-            shown = reply.section
-            s = shown.section
-            messages.extend(section_messages(shown.campaign_id, s.path, s.heading, s.body, s.ordinal,
-                                             document=shown.document))
+        messages = section_shown(reply, section_messages)
         if reply.edit is not None:
             lines = [reply.toast] if reply.toast else []
             lines.append(reply.edit.text)

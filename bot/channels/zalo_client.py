@@ -14,7 +14,14 @@ from typing import Any
 
 import aiohttp
 
-from bot.outbox.protocol import Rejected, RetryAfter, SendError, Transient, Unauthorized, Unreachable
+from bot.outbox.protocol import (
+    Rejected,
+    RetryAfter,
+    SendError,
+    Transient,
+    Unauthorized,
+    Unreachable,
+)
 
 log = logging.getLogger(__name__)
 

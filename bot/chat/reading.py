@@ -12,7 +12,6 @@ from bot.chat.reply import Reply, ShownSection, Who
 from bot.db.models import Staff
 from bot.domain import actions
 from bot.domain.dates import format_date_vi, format_datetime_vi
-from bot.domain.enums import Channel
 from bot.domain.messages import Button, Message, document_title, section_buttons
 from bot.domain.render import escape
 from bot.domain.texts import t
@@ -139,7 +138,3 @@ async def my_progress(session: AsyncSession, staff: Staff, now: dt.datetime, tz:
         )
     return reply
 
-
-def channel_word(who: Who, telegram_key: str, typed_key: str) -> str:
-    """One text in the words of the messenger: buttons on Telegram, typed words elsewhere."""
-    return t(telegram_key if who.channel is Channel.TELEGRAM else typed_key)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat import comments, joining, pending, reading, report
 from bot.chat.reply import Reply, Who
-from bot.db.models import Staff
+from bot.db.models import PendingInput, Staff
 from bot.domain import actions, invite
 from bot.domain.commands import Command, Kind, parse
 from bot.domain.texts import t
@@ -46,17 +46,16 @@ async def member(session: AsyncSession, staff: Staff, who: Who, text: str, now: 
                  tz: str, dashboard_url: str = "") -> actions.Action | Reply | None:
     """A member's typed text: an action (the same as a button), a ready reply, or None when it
     is a free text (maybe the comment we asked for)."""
-    context = await _context(session, who, now)
-    shown = await _shown_last(session, staff, who, context)
+    seen = await _seen(session, staff, who, now)
+    shown = seen.shown
     command = parse(text, after_toc=shown is not None and shown.ordinal is None)
     kind = command.kind
     if kind is Kind.CONFIRM:
-        if shown is None or shown.ordinal is None:
-            last = await reading_service.last_section_sent(session, staff.id, who.channel)
-            if last is None:
-                return Reply().say(t("zalo.nothing_to_confirm"))
-            return actions.Ack(last.campaign_id, last.ordinal)
-        return actions.Ack(shown.campaign_id, shown.ordinal)
+        if shown is not None and shown.ordinal is not None:
+            return actions.Ack(shown.campaign_id, shown.ordinal)
+        if seen.last is None:
+            return Reply().say(t("zalo.nothing_to_confirm"))
+        return actions.Ack(seen.last.campaign_id, seen.last.ordinal)  # after the contents: the section sent last
     if kind is Kind.NEXT:
         campaign_id = await _campaign(session, staff, shown)
         return actions.Next(campaign_id) if campaign_id is not None else Reply().say(t("read.no_campaign"))
@@ -64,10 +63,10 @@ async def member(session: AsyncSession, staff: Staff, who: Who, text: str, now: 
         reply = await reading.toc(session, staff, shown.campaign_id if shown else None, (command.number or 1) - 1)
         campaign_id = _campaign_of(reply)
         if campaign_id is not None:
-            await _remember(session, staff, who, now, toc=campaign_id)
+            await _remember(session, who, now, seen, toc=campaign_id)
         return reply
     if kind in (Kind.READ, Kind.ARTICLE) and command.number is not None:
-        return await _open(session, staff, who, command, shown, now)
+        return await _open(session, staff, who, command, seen, now)
     if kind in (Kind.FEEDBACK, Kind.FEEDBACK_ANONYMOUS):
         return await _comment(session, staff, who, command, shown, now)
     if kind is Kind.PROGRESS:
@@ -95,10 +94,10 @@ async def member(session: AsyncSession, staff: Staff, who: Who, text: str, now: 
     return None
 
 
-async def _open(session: AsyncSession, staff: Staff, who: Who, command: Command, shown: Shown | None,
+async def _open(session: AsyncSession, staff: Staff, who: Who, command: Command, seen: Seen,
                 now: dt.datetime) -> Reply:
     """"3" after the contents, "mục 3": the third item; "điều 3": the article labelled 3."""
-    campaign_id = await _campaign(session, staff, shown)
+    campaign_id = await _campaign(session, staff, seen.shown)
     if campaign_id is None:
         return Reply().say(t("read.no_campaign"))
     ordinal = command.number
@@ -110,7 +109,7 @@ async def _open(session: AsyncSession, staff: Staff, who: Who, command: Command,
         ordinal = section.ordinal
     reply = await reading.read(session, staff, campaign_id, ordinal or 0, now)
     if reply.section is not None:  # already received: shown again here, at once
-        await _remember(session, staff, who, now, shown=[campaign_id, reply.section.section.ordinal])
+        await _remember(session, who, now, seen, shown=[campaign_id, reply.section.section.ordinal])
     elif reply.toast and not reply.wake:
         reply.say(reply.toast)  # not found: say so
     return reply
@@ -134,24 +133,18 @@ async def _comment(session: AsyncSession, staff: Staff, who: Who, command: Comma
 # --- what the person was shown last ----------------------------------------------------------------
 
 
-async def _context(session: AsyncSession, who: Who, now: dt.datetime) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Seen:
+    """What the person has before them, read once per typed text."""
+
+    waiting: PendingInput | None  # their pending input, of whatever kind
+    last: reading_service.LastSection | None  # the newest section sent on this channel
+    shown: Shown | None  # the newest of that section and what was shown here on request
+
+
+async def _seen(session: AsyncSession, staff: Staff, who: Who, now: dt.datetime) -> Seen:
     waiting = await pending.peek(session, who.channel, who.user_id, now)
-    return dict(waiting.data) if waiting is not None and waiting.kind == CONTEXT_KIND else {}
-
-
-async def _remember(session: AsyncSession, staff: Staff, who: Who, now: dt.datetime, **data: Any) -> None:
-    """Keep the contents or the section just shown (never over a comment being written),
-    with the newest section sent here so far: a section sent after it is newer."""
-    waiting = await pending.peek(session, who.channel, who.user_id, now)
-    if waiting is not None and waiting.kind != CONTEXT_KIND:
-        return
-    last = await reading_service.last_section_sent(session, staff.id, who.channel)
-    data["after"] = last.delivery_id if last is not None else None
-    await pending.expect(session, who.channel, who.user_id, CONTEXT_KIND, data, now)
-
-
-async def _shown_last(session: AsyncSession, staff: Staff, who: Who, context: dict[str, Any]) -> Shown | None:
-    """The newest of the section sent here and what was shown here on request."""
+    context = dict(waiting.data) if waiting is not None and waiting.kind == CONTEXT_KIND else {}
     last = await reading_service.last_section_sent(session, staff.id, who.channel)
     remembered: Shown | None = None
     if context.get("shown"):
@@ -159,10 +152,17 @@ async def _shown_last(session: AsyncSession, staff: Staff, who: Who, context: di
     elif context.get("toc"):
         remembered = Shown(int(context["toc"]), None)
     if remembered is not None and (last is None or context.get("after") == last.delivery_id):
-        return remembered  # nothing was sent here since
-    if last is None:
-        return None
-    return Shown(last.campaign_id, last.ordinal)
+        return Seen(waiting, last, remembered)  # nothing was sent here since
+    return Seen(waiting, last, Shown(last.campaign_id, last.ordinal) if last is not None else None)
+
+
+async def _remember(session: AsyncSession, who: Who, now: dt.datetime, seen: Seen, **data: Any) -> None:
+    """Keep the contents or the section just shown (never over a comment being written),
+    with the newest section sent here so far: a section sent after it is newer."""
+    if seen.waiting is not None and seen.waiting.kind != CONTEXT_KIND:
+        return
+    data["after"] = seen.last.delivery_id if seen.last is not None else None
+    await pending.expect(session, who.channel, who.user_id, CONTEXT_KIND, data, now)
 
 
 def _code_like(text: str) -> str | None:

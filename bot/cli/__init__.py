@@ -12,7 +12,19 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import announce, campaign, dashboard, db, doc, feedback, report, run, simulate, staff, vietnamese
+from bot.cli import (
+    announce,
+    campaign,
+    dashboard,
+    db,
+    doc,
+    feedback,
+    report,
+    run,
+    simulate,
+    staff,
+    vietnamese,
+)
 from bot.cli.common import CONTEXT
 from bot.domain.texts import t
 from bot.settings import load_settings

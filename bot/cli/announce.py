@@ -10,9 +10,9 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.chat import notices
 from bot.cli.campaign import split_audience
 from bot.cli.common import ClerkError, run_db, settings_of
-from bot.chat import notices
 from bot.domain.render import to_plain
 from bot.domain.texts import t
 from bot.services import campaigns as campaign_service

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import ClerkError, doc_title, run_db
 from bot.domain import document_check, document_context
 from bot.domain.dates import format_date_vi
-from bot.domain.render import to_plain
 from bot.domain.document import DocumentError
+from bot.domain.render import to_plain
 from bot.domain.texts import t
 from bot.services import documents as document_service
 from bot.services.clock import SystemClock

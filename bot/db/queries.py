@@ -79,10 +79,5 @@ def after_commit(session: AsyncSession, action: Callable[[], None]) -> None:
     event.listen(session.sync_session, "after_commit", lambda _session: action(), once=True)
 
 
-def database_key(session: AsyncSession) -> str:
-    """Which database a session is on: the key for a process's in-memory notes about it."""
-    return str(session.bind.url) if session.bind is not None else ""
-
-
 def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"

@@ -57,11 +57,6 @@ def document_title(document: object) -> str:
     return f"{title} {subtitle}" if subtitle else title
 
 
-def keyboard_to_payload(keyboard: Keyboard) -> list[list[list[str]]]:
-    """Buttons as JSON for a queued message (a delivery row's payload)."""
-    return [[[b.label, b.action.encode()] for b in row] for row in keyboard]
-
-
 def keyboard_from_payload(rows: Iterable[Sequence[Sequence[str]]]) -> Keyboard:
     """The buttons of a stored payload; a button whose data no longer decodes is dropped."""
     keyboard: list[tuple[Button, ...]] = []

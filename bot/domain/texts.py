@@ -449,6 +449,7 @@ CATALOGUE: dict[str, str] = {
     "run.mode.webhook": "nhận tin nhắn qua webhook",
     "run.mode.polling": "đang nhận tin nhắn",
     "run.cannot_start": "Không khởi động được bot ({reason}): kiểm tra CONGKHAI_TELEGRAM_TOKEN / CONGKHAI_ZALO_TOKEN và kết nối mạng tới máy chủ của Telegram, Zalo.",
+    "run.token_refused.and": " và ",
     "run.token_refused": "{names} không nhận mã bot (token): kiểm tra lại {variables} rồi chạy lại.",
     "run.stopping": "Đang dừng: chờ các tin đang gửi hoàn tất…",
     "run.stopped": "Đã dừng.",

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain.enums import Channel
-from bot.services.deliveries import Job
 from bot.domain.messages import Message
+from bot.services.deliveries import Job
 
 
 class SendError(Exception):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.enums import Channel
+from bot.domain.messages import Message
 from bot.outbox.budget import Priority, SendBudget, Stopped
 from bot.outbox.protocol import (
     ChannelAdapter,
@@ -34,7 +35,6 @@ from bot.outbox.protocol import (
 )
 from bot.services import deliveries
 from bot.services.clock import Clock
-from bot.domain.messages import Message
 
 log = logging.getLogger(__name__)
 

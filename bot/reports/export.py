@@ -14,10 +14,10 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.messages import Attachment, Message
 from bot.domain.texts import t
 from bot.reports import admin_docx, charts, workbook
 from bot.services import report_data
-from bot.domain.messages import Attachment, Message
 from bot.services.report_data import ReportRefused
 from bot.settings import Settings
 

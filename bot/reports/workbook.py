@@ -20,7 +20,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.domain.dates import format_date_short_vi
 from bot.domain.texts import t
 from bot.reports import safe
-from bot.reports.common import channel_names, continuity_line, gap_lines, local_time, percent
+from bot.reports.common import (
+    channel_names,
+    continuity_line,
+    gap_lines,
+    local_time,
+    percent,
+)
 from bot.services.feedback import FeedbackItem
 from bot.services.report_data import MemberRow, Report
 

@@ -28,9 +28,9 @@ from bot.sandbox.markup import (
     parse_formatted,
 )
 from bot.sandbox.state import (
+    CallbackQueryRecord,
     Chat,
     ChatMessage,
-    CallbackQueryRecord,
     NotFound,
     SandboxError,
     SandboxState,

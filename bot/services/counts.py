@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Ack, Campaign, CampaignMember, ChannelIdentity, Delivery, Department, Feedback, Staff
+from bot.db.models import (
+    Ack,
+    Campaign,
+    CampaignMember,
+    ChannelIdentity,
+    Delivery,
+    Department,
+    Feedback,
+    Staff,
+)
 from bot.domain.enums import Channel, DeliveryKind, DeliveryStatus
 from bot.services.reading import ATTESTATION_ITEM
 

@@ -31,7 +31,13 @@ from bot.db.models import (
     Section,
     Staff,
 )
-from bot.domain.enums import AnnouncementStatus, CampaignStatus, DeliveryKind, DeliveryStatus, FeedbackStatus
+from bot.domain.enums import (
+    AnnouncementStatus,
+    CampaignStatus,
+    DeliveryKind,
+    DeliveryStatus,
+    FeedbackStatus,
+)
 from bot.services.reading import ATTESTATION_ITEM
 
 PAGE_SIZE = 50

@@ -143,16 +143,9 @@ class MemberPress:
     via: Channel
 
 
-async def confirm_section(
-    session: AsyncSession, staff_id: int, campaign_id: int, ordinal: int, via: Channel, now: dt.datetime
-) -> AckResult:
-    """Store "Đã đọc" for one section. When it completes the document, queue the request
-    for the final attestation."""
-    return (await confirm_sections(session, [MemberPress(staff_id, campaign_id, ordinal, via)], now))[0]
-
-
 async def confirm_sections(session: AsyncSession, presses: list[MemberPress], now: dt.datetime) -> list[AckResult]:
-    """``confirm_section`` for many presses in one transaction, a result for each, in order:
+    """Store "Đã đọc" for many presses in one transaction, a result for each, in order (a press
+    that completes the document queues the request for the final attestation):
     the hottest path of the bot, so a fixed handful of statements for any number of
     presses, and columns, not objects. A person's later press in the same batch counts
     the earlier ones."""

@@ -18,10 +18,19 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.db.models import Ack, Campaign, CampaignMember, ChannelIdentity, Delivery, Department, Section, Staff
+from bot.db.models import (
+    Ack,
+    Campaign,
+    CampaignMember,
+    ChannelIdentity,
+    Delivery,
+    Department,
+    Section,
+    Staff,
+)
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus, Role
-from bot.services import counts, feedback, heartbeat
 from bot.domain.messages import document_title
+from bot.services import counts, feedback, heartbeat
 from bot.services.reading import ATTESTATION_ITEM
 
 

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Staff
 from bot.domain.enums import FeedbackStatus, Role
-from bot.services import access, counts, dashboard, feedback, web_signin
 from bot.reports import export, feedback_summary
+from bot.services import access, counts, dashboard, feedback, web_signin
 from bot.services.clock import Clock
 from bot.settings import Settings
 from bot.web.pages import TIMEZONE, render
