@@ -73,7 +73,6 @@ class Page:
 
 def _click_and_wait(driver: Any, find: Callable[[], Any]) -> None:
     from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     for attempt in range(3):
@@ -86,7 +85,15 @@ def _click_and_wait(driver: Any, find: Callable[[], Any]) -> None:
         except WebDriverException:  # the page was still settling: find it again
             if attempt == 2:
                 raise
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    def left(_driver: Any) -> bool:
+        """The old page is gone: its root is stale, or (during the swap) no longer in any document."""
+        try:
+            old.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(driver, 15).until(left)
     WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
