@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from bot.domain.dates import format_date_vi
 from bot.domain.messages import document_title
+from bot.domain.texts import CATALOGUE
 
 TIMEZONE = web.AppKey("timezone", ZoneInfo)
 _URL = re.compile(r"https?://[^\s<>\"']+")
@@ -39,6 +40,12 @@ def _linkify(text: str | None) -> Markup:
     return Markup("".join(out))
 
 
+def text(key: str, /, **values: object) -> Markup:
+    """A page's words from the catalogue (``web.*``): an HTML fragment, with every value
+    escaped unless it is already markup."""
+    return Markup(CATALOGUE[key]).format(**values)
+
+
 def _percent(value: float) -> str:
     return f"{value * 100:.0f}%".replace(".", ",")
 
@@ -52,6 +59,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["t"] = text
     env.filters["percent"] = _percent
     env.filters["linkify"] = _linkify
     env.filters["vndate"] = lambda d: format_date_vi(d) if d else "—"

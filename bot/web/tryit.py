@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.db.models import Staff
 from bot.domain.enums import Role
+from bot.domain.texts import t
 from bot.sandbox import ChatMessage, NotFound, Sandbox, SandboxError, VirtualUser
 from bot.web.pages import render
 
@@ -83,7 +84,7 @@ def add_tryit_routes(app: web.Application, sessions: async_sessionmaker[AsyncSes
     async def checked_form(request: web.Request) -> Any:
         form = await request.post()
         if not hmac.compare_digest(str(form.get("f", "")), form_token):
-            raise web.HTTPForbidden(text="Biểu mẫu không hợp lệ: hãy mở lại trang.")
+            raise web.HTTPForbidden(text=t("web.tryit.stale_form"))
         return form
 
     async def bot_count(user: VirtualUser) -> int:
