@@ -684,6 +684,8 @@ CATALOGUE: dict[str, str] = {
     "cli.simulate.keep": "Giữ lại đợt mô phỏng trong tệp SQLite TỆP (tệp chưa tồn tại) để xem báo cáo và bảng theo dõi.",
     "cli.simulate.keep_exists": "Tệp {path} đã tồn tại. Hãy chọn tên tệp mới để giữ đợt mô phỏng.",
     "cli.simulate.kept": "Đợt mô phỏng được giữ trong {path}. Xem bằng: CONGKHAI_DATABASE_URL=sqlite+aiosqlite:///{path} congkhai ...",
+    # --- hostile input: importers and strangers
+    "roster.file_csv_broken": "dòng {line}: một ô dài quá {limit} ký tự, thường do một dấu ngoặc kép (\") mở mà không đóng",
 }
 
 
