@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,6 +201,7 @@ class WebhookCheck:
         self.path = TELEGRAM_WEBHOOK_PATH if channel == "telegram" else ZALO_WEBHOOK_PATH
         self.header = TELEGRAM_SECRET_HEADER if channel == "telegram" else ZALO_SECRET_HEADER
         self.baseline = server.snapshot()
+        self.statuses: Counter[int] = Counter()
 
     def __call__(self, body: Body) -> str | None:
         headers = {self.header: body.secret, "Content-Type": body.content_type} if body.secret else {
@@ -207,6 +209,7 @@ class WebhookCheck:
         if not body.content_type:
             del headers["Content-Type"]
         status = self.server.post(self.path, body.data, headers)
+        self.statuses[status] += 1
         if status >= 500:
             return f"5xx {status}"
         expected = {"secret": {403}, "content_type": {415}, "too_big": {413}, "not_update": set(range(400, 500))}
@@ -215,6 +218,8 @@ class WebhookCheck:
         if status == 200:
             self.server.settle()  # an update taken: whatever it stored is the new baseline
             self.baseline = self.server.snapshot()
+            if self.server.errors.messages:
+                raise RuntimeError(f"the handler failed: {self.server.errors.messages.pop()}")
             return None
         if not 400 <= status < 500:
             return f"answered {status}"

@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import http.client
+import logging
 import socket
 import threading
 from collections.abc import Coroutine
@@ -40,6 +41,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class _Errors(logging.Handler):
+    """Errors the channels log while handling an update in the background (a handler that raised)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+HANDLER_LOGGERS = ("bot.channels.telegram", "bot.channels.zalo", "telegram.ext.Application")
+
+
 class WebhookServer:
     """``with WebhookServer(url) as server: server.post(path, body, headers)``: both channels
     on webhooks (no polling), a small roster with invite codes, the sandbox to answer to."""
@@ -52,13 +67,18 @@ class WebhookServer:
         self.runtime: Runtime | None = None
         self._sandbox: Sandbox | None = None
         self._runner: web.AppRunner | None = None
+        self.errors = _Errors()
 
     def __enter__(self) -> WebhookServer:
+        for name in HANDLER_LOGGERS:
+            logging.getLogger(name).addHandler(self.errors)
         self.thread.start()
         self.run(self._start())
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for name in HANDLER_LOGGERS:
+            logging.getLogger(name).removeHandler(self.errors)
         try:
             self.run(self._stop())
         finally:
