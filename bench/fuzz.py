@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -66,6 +67,7 @@ def fuzz_webhook(channel: str, examples: int, folder: Path) -> dict[str, Any]:
 
 
 def main() -> None:
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # a line on stderr for each broken PDF it is fed
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=1000, help="hypothesis examples per target")
     parser.add_argument("--only", nargs="*", choices=[*WEBHOOKS, *PARSERS], help="run these targets only")
