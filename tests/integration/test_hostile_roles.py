@@ -35,12 +35,13 @@ async def _setup(bot: Harness) -> tuple[int, int]:
     await bot.import_roster(ROSTER)
     campaign = await bot.create_campaign(await bot.import_document(), MONDAY, kind=CampaignKind.CONSULTATION)
     await bot.runtime.tick()
-    await bot.register(PEOPLE["staff"])
     name = PEOPLE["staff"]
-    for text in ("/gopy", COMMENT):
+    await bot.register(name)
+    await bot.wait_bot_messages(name, 2)  # the welcome and the open campaign
+    for text, answer in (("/gopy", "Góp ý về"), (COMMENT, "Cảm ơn")):
         count = len(await bot.bot_messages(name))
         await bot.sandbox.send_text(bot.users[name].id, text)
-        await bot.wait_bot_messages(name, count + 1)
+        assert answer in (await bot.wait_bot_messages(name, count + 1))[-1].text
     async with bot.sessions() as session:
         comment = (await session.scalars(select(Feedback))).one()
     return campaign, comment.id
