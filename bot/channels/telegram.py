@@ -104,6 +104,56 @@ def _inline_keyboard(buttons: Keyboard) -> dict[str, Any]:
     return {"inline_keyboard": [[{"text": b.label, "callback_data": b.action.encode()} for b in row] for row in buttons]}
 
 
+# --- webhook bodies -------------------------------------------------------------------------
+
+MAX_UPDATE_ID = 2**63 - 1
+
+
+def parse_update(data: Any, bot: Any) -> Update | None:
+    """A webhook body as python-telegram-bot's Update, or None when it is not one: no integer
+    ``update_id``, a part PTB cannot build, or the parts the handlers read (the user, the
+    chat, the text, the button's data, the contact) of another type than the Bot API's.
+    Telegram sends only real updates, so None means someone else posted the body."""
+    if not isinstance(data, dict):
+        return None
+    update_id = data.get("update_id")
+    if type(update_id) is not int or not 0 <= update_id <= MAX_UPDATE_ID:
+        return None
+    try:
+        update = Update.de_json(dict(data), bot)
+        return update if _well_typed(update) else None
+    except Exception:  # noqa: BLE001 - PTB raises KeyError, TypeError, ValueError… on a malformed part
+        return None
+
+
+def _well_typed(update: Update) -> bool:
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    if user is not None and not (_int_id(user.id) and isinstance(user.first_name, str)):
+        return False
+    if chat is not None and not (_int_id(chat.id) and isinstance(chat.type, str)):
+        return False
+    if message is not None:
+        if not _int_id(message.message_id) or not isinstance(message.text or "", str):
+            return False
+        if message.contact is not None and not (
+            isinstance(message.contact.phone_number, str) and (message.contact.user_id is None or _int_id(message.contact.user_id))
+        ):
+            return False
+        if message.text and (message.text_html is None or not isinstance(message.text_html, str)):
+            return False
+    query = update.callback_query
+    if query is not None and not (isinstance(query.id, str) and isinstance(query.data or "", str)):
+        return False
+    change = update.my_chat_member
+    if change is not None and not isinstance(change.new_chat_member.status, str):
+        return False
+    return True
+
+
+def _int_id(value: Any) -> bool:
+    return type(value) is int and -MAX_UPDATE_ID <= value <= MAX_UPDATE_ID
+
+
 class TelegramChannel:
     channel = Channel.TELEGRAM
 

@@ -99,6 +99,40 @@ def unwrap(data: Any) -> dict[str, Any] | None:
     return data if isinstance(data.get("message"), dict) or "event_name" in data else None
 
 
+def parse_update(data: Any) -> dict[str, Any] | None:
+    """The update in a webhook body, or None when the body is not one: ``unwrap`` found
+    nothing, or a part the handler reads (the event's name, the sender, the chat, the text,
+    the message id) is of another type than Zalo sends. An update may still be one to
+    ignore (a group, the bot's own message): that is the handler's call."""
+    update = unwrap(data)
+    if update is None or not isinstance(update.get("event_name", ""), str):
+        return None
+    message = update.get("message", {})
+    if not isinstance(message, dict):
+        return None
+    sender, chat = message.get("from", {}), message.get("chat", {})
+    if not isinstance(sender, dict) or not isinstance(chat, dict):
+        return None
+    if not all(_id_or_none(value) for value in (sender.get("id"), chat.get("id"), message.get("message_id"))):
+        return None
+    if not isinstance(message.get("text", ""), str | None) or not isinstance(chat.get("chat_type", ""), str | None):
+        return None
+    if not isinstance(sender.get("is_bot", False), bool | None):
+        return None
+    return update
+
+
+def _id_or_none(value: Any) -> bool:
+    """Zalo's ids are strings (some clients send numbers); anything else is not an id."""
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, str) and 0 < len(value) <= 128
+
+
 class ZaloChannel:
     channel = Channel.ZALO
 
@@ -147,16 +181,12 @@ class ZaloChannel:
             log.error("zalo update failed: %s: %s", type(error).__name__, error)
 
     async def _handle(self, data: Any) -> None:
-        update = unwrap(data)
+        update = parse_update(data)
         if update is None:
             return
         message = update.get("message") or {}
-        if not isinstance(message, dict):
-            return
         sender = message.get("from") or {}
         chat = message.get("chat") or {}
-        if not isinstance(sender, dict) or not isinstance(chat, dict):
-            return
         user_id = str(sender.get("id") or chat.get("id") or "")
         chat_id = str(chat.get("id") or user_id)
         if not user_id or sender.get("is_bot") or str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":

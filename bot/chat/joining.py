@@ -55,8 +55,9 @@ async def _after_link(session: AsyncSession, result: registration.LinkResult, wh
     if result.status is LinkStatus.ALREADY and result.staff is not None:
         return welcome_back(result.staff, who)
     key = {
+        # a code: wrong, re-issued, someone else's, already used, all one reply (bot/services/registration.py)
         LinkStatus.BAD_CODE: "start.bad_code",
-        LinkStatus.CODE_USED: "start.code_used",
+        LinkStatus.CODE_USED: "start.code_used",  # a shared phone whose owner is linked with another account
         LinkStatus.OTHER_CONTACT: "start.other_contact",
         LinkStatus.UNKNOWN_PHONE: "start.unknown_phone",
         LinkStatus.TOO_MANY: "start.too_many",

@@ -101,7 +101,7 @@ def normalise_phone(raw: str) -> str:
         national = digits[1:]
     else:
         national = digits
-    if not national.isdigit():
+    if not (national.isascii() and national.isdigit()):  # "²" and "١" are digits to str.isdigit
         raise PhoneError(t("roster.phone_invalid", value=raw))
     mobile = len(national) == 9 and national[0] in "35789"
     landline = len(national) == 10 and national[0] == "2"

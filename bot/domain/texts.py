@@ -817,6 +817,8 @@ CATALOGUE: dict[str, str] = {
     "web.role.union": "công đoàn",
     "web.role.inspector": "thanh tra nhân dân",
     "web.role.admin": "quản trị viên",
+    # --- hostile input: importers and strangers
+    "roster.file_csv_broken": "dòng {line}: một ô dài quá {limit} ký tự, thường do một dấu ngoặc kép (\") mở mà không đóng",
 }
 
 

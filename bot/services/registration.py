@@ -4,6 +4,11 @@ Two ways in: the invite code (``/start <code>`` from the deep link, or the code
 typed on Zalo) and, on Telegram, the person's own phone number shared through a
 ``request_contact`` button, which Telegram vouches for. A stranger learns nothing:
 every refusal says only that the account is not linked and how to get a code.
+
+A code that does not link (wrong, re-issued, of someone who left, of someone already
+linked on this messenger) is one case: one query, one refusal (``BAD_CODE``), one audit
+row with the same reason, so neither the reply, nor its timing, nor the database tells
+which it was.
 """
 
 from __future__ import annotations
@@ -13,15 +18,15 @@ import enum
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.db.models import AuditEvent, ChannelIdentity, Staff
+from bot.domain import invite
 from bot.domain.enums import Channel
 from bot.domain.roster import PhoneError, normalise_phone
 from bot.services import audit
-from bot.services.roster import find_by_invite
 
 MAX_FAILED_LINKS_PER_HOUR = 5
 TOUCH_EVERY = dt.timedelta(minutes=10)  # how stale "last seen" may get before it is written again
@@ -31,7 +36,7 @@ class LinkStatus(str, enum.Enum):
     LINKED = "linked"
     ALREADY = "already"  # this account is already linked (to this person)
     BAD_CODE = "bad_code"
-    CODE_USED = "code_used"  # the person is linked on this channel with another account
+    CODE_USED = "code_used"  # the phone's owner is linked on this channel with another account
     OTHER_CONTACT = "other_contact"  # a contact that is not the sender's own
     UNKNOWN_PHONE = "unknown_phone"
     TOO_MANY = "too_many"
@@ -136,11 +141,24 @@ async def link_by_code(
         return LinkResult(LinkStatus.ALREADY, existing)
     if await _too_many_failures(session, channel, external_user_id, now):
         return LinkResult(LinkStatus.TOO_MANY)
-    staff = await find_by_invite(session, code)
-    if staff is None:
+    staff, taken = await _code_holder(session, channel, code)
+    if staff is None or taken:
         _failed(session, channel, external_user_id, now, "code")
         return LinkResult(LinkStatus.BAD_CODE)
     return await _link(session, staff, channel, external_user_id, chat_id, now, via="code")
+
+
+async def _code_holder(session: AsyncSession, channel: Channel, code: str) -> tuple[Staff | None, bool]:
+    """The active person whose invite code ``code`` is, and whether they are linked on
+    ``channel`` already: one query for any text, a code or not (the hash of what is not a
+    code matches nothing), so a used code takes as long to refuse as a wrong one."""
+    linked = exists().where(ChannelIdentity.staff_id == Staff.id, ChannelIdentity.channel == channel)
+    row = (
+        await session.execute(
+            select(Staff, linked).where(Staff.invite_code_hash == invite.hash_code(code), Staff.active.is_(True))
+        )
+    ).first()
+    return (None, False) if row is None else (row[0], bool(row[1]))
 
 
 async def link_by_contact(
@@ -183,9 +201,9 @@ async def _link(
     taken = await session.scalar(
         select(ChannelIdentity).where(ChannelIdentity.staff_id == staff.id, ChannelIdentity.channel == channel)
     )
-    if taken is not None:
-        _failed(session, channel, external_user_id, now, "taken")
-        return LinkResult(LinkStatus.CODE_USED)
+    if taken is not None:  # a code: linked meanwhile by another account, refused as any code
+        _failed(session, channel, external_user_id, now, "code" if via == "code" else "taken")
+        return LinkResult(LinkStatus.BAD_CODE if via == "code" else LinkStatus.CODE_USED)
     session.add(
         ChannelIdentity(
             staff_id=staff.id,

@@ -58,7 +58,11 @@ def _read_csv(name: str, data: bytes) -> list[list[str]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        return [row for row in reader]
+    except csv.Error:  # a quote never closed: one field past csv's limit
+        raise RosterFileError(name, t("roster.file_csv_broken", line=reader.line_num, limit=csv.field_size_limit())) from None
 
 
 def _read_xlsx(name: str, data: bytes) -> list[list[str]]:

@@ -2,9 +2,13 @@
 (:mod:`bot.web.dashboard`) and, on the embedded default, the try-it page
 (:mod:`bot.web.tryit`).
 
-A webhook call is checked (the secret header, compared in constant time),
-handed to the channel's update queue and answered at once: Telegram retries
-slow or failed calls, and the database makes a redelivered update harmless.
+A webhook call is checked (the secret header, compared in constant time, before
+anything of the body is read), handed to the channel's update queue and answered at
+once: Telegram retries slow or failed calls, and the database makes a redelivered
+update harmless. Whatever else arrives is refused with a 4xx and never reaches the
+chat layer: a wrong content type (415), a body that is not a JSON object (400, deep
+nesting and huge numbers included), an object that is not an update (400). A 5xx
+would make the messenger retry the same body, so none is ever answered to a body.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
-from telegram import Update
 
+from bot.channels.telegram import parse_update
+from bot.channels.zalo import parse_update as parse_zalo_update
 from bot.runtime import Runtime
 from bot.sandbox import Sandbox
 from bot.web.dashboard import PREFIX as DASHBOARD_PATH  # noqa: F401 - the addresses serve prints
@@ -47,30 +52,40 @@ def build_app(runtime: Runtime, webhook_secret: str | None, *, sandbox: Sandbox 
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "channels": sorted(c.value for c in runtime.channels)})
 
-    async def checked_body(request: web.Request, header: str) -> Any:
-        """The JSON of a webhook call whose secret header matches (constant-time), else 403/400."""
+    async def checked_body(request: web.Request, header: str) -> dict[str, Any]:
+        """The JSON object of a webhook call whose secret header matches (constant-time);
+        403 before the body is read, 415 for another content type, 400 for anything that is
+        not one JSON object."""
         given = request.headers.get(header, "")
-        if not webhook_secret or not hmac.compare_digest(given.encode(), webhook_secret.encode()):
+        # a header's bytes outside UTF-8 arrive as surrogates: compared as the same bytes, never raising
+        if not webhook_secret or not hmac.compare_digest(
+            given.encode("utf-8", "surrogateescape"), webhook_secret.encode("utf-8", "surrogateescape")
+        ):
             raise web.HTTPForbidden()
-        try:
-            return await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise web.HTTPBadRequest() from None
+        if request.content_type != "application/json":
+            raise web.HTTPUnsupportedMediaType()
+        data = json_object(await request.read())
+        if data is None:
+            raise web.HTTPBadRequest()
+        return data
 
     async def telegram_webhook(request: web.Request) -> web.Response:
         if runtime.telegram is None:
             raise web.HTTPNotFound()
         data = await checked_body(request, TELEGRAM_SECRET_HEADER)
         application = runtime.telegram.application
-        update = Update.de_json(data, application.bot)
-        if update is not None:
-            await application.update_queue.put(update)
+        update = parse_update(data, application.bot)
+        if update is None:
+            raise web.HTTPBadRequest()
+        await application.update_queue.put(update)
         return web.json_response({"ok": True})
 
     async def zalo_webhook(request: web.Request) -> web.Response:
         if runtime.zalo is None:
             raise web.HTTPNotFound()
         data = await checked_body(request, ZALO_SECRET_HEADER)
+        if parse_zalo_update(data) is None:
+            raise web.HTTPBadRequest()
         runtime.zalo.accept(data)  # with or without the {ok, result} envelope; handled in the background
         return web.json_response({"ok": True})
 
@@ -82,6 +97,24 @@ def build_app(runtime: Runtime, webhook_secret: str | None, *, sandbox: Sandbox 
         assert runtime.sessions is not None
         add_tryit_routes(app, runtime.sessions, sandbox)
     return app
+
+
+def json_object(raw: bytes) -> dict[str, Any] | None:
+    """``raw`` as one JSON object, or None: malformed, not UTF-8 (RFC 8259 §8.1; no BOM,
+    no UTF-16), not an object, NaN or
+    Infinity, nesting deeper than the parser's recursion limit, an integer longer than
+    Python converts (``sys.get_int_max_str_digits``), a lone surrogate (``"\\ud800"``, which
+    no messenger sends and which no database column or reply could carry)."""
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError/EncodeError are ValueErrors
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def dashboard_deps(runtime: Runtime) -> DashboardDeps:

@@ -26,6 +26,8 @@ from tests.web_helpers import ask_for_link, link_token, serving
 
 MONDAY = dt.date(2026, 11, 23)
 LEADER, BINH, DUNG = "Nguyễn Văn An", "Trần Thị Bình", "Phạm Thị Dung"
+# a person's text with markup, an ampersand, stars and a spreadsheet formula: shown literally everywhere
+HOSTILE = "=cmd|' /C calc'!A0 Đề nghị ghi rõ thời hạn <b>trả lời</b> & *gấp*"
 
 
 def _csrf(html: str) -> str:
@@ -147,7 +149,13 @@ async def test_members_filter_and_answering_a_comment(db_url: str) -> None:
         bot.clock.set(local(MONDAY, 8, 30))
         await bot.send_all()
         assert await bot.confirm_all(BINH) >= 1
-        await _comment(bot, DUNG, "Đề nghị ghi rõ thời hạn <b>trả lời</b>.")
+        await _comment(bot, DUNG, HOSTILE)
+        count = len(await bot.bot_messages(LEADER))
+        await bot.sandbox.send_text(bot.users[LEADER].id, "/gopy")  # in chat: as typed, no markup of it
+        chat = (await bot.wait_bot_messages(LEADER, count + 1))[-1]
+        assert HOSTILE in chat.text, chat.text
+        assert all(entity["type"] in ("bold", "italic") for entity in chat.entities)
+        assert not any(chat.text[e["offset"]:e["offset"] + e["length"]] in ("gấp", "trả lời") for e in chat.entities)
 
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             assert (await _sign_in(http, base, link_token(await ask_for_link(bot, LEADER)))).status == 303
@@ -194,7 +202,8 @@ async def test_members_filter_and_answering_a_comment(db_url: str) -> None:
             async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/comments") as page:
                 html = await page.text()
                 # a person's text is shown as text, never as markup
-                assert "&lt;b&gt;trả lời&lt;/b&gt;" in html and "<b>trả lời</b>" not in html
+                assert "&lt;b&gt;trả lời&lt;/b&gt; &amp; *gấp*" in html and "<b>trả lời</b>" not in html
+                assert "=cmd|&#39; /C calc&#39;!A0" in html
                 csrf = _csrf(html)
             async with bot.sessions() as session:
                 feedback_id = await session.scalar(select(Feedback.id))
@@ -212,6 +221,7 @@ async def test_members_filter_and_answering_a_comment(db_url: str) -> None:
             async with http.get(f"{base}/dashboard/campaigns/{campaign_id}/comments/summary") as download:
                 synthesis = docx.Document(io.BytesIO(await download.read()))
                 assert any("Xin tiếp thu, sẽ bổ sung vào Điều 5." in p.text for p in synthesis.paragraphs)
+                assert any(HOSTILE in p.text for p in synthesis.paragraphs)
             publish = f"{base}/dashboard/campaigns/{campaign_id}/comments/publish"
             async with http.post(publish, data={"csrf": "0" * 64}) as forged:
                 assert forged.status == 403
@@ -230,7 +240,10 @@ async def test_members_filter_and_answering_a_comment(db_url: str) -> None:
                     files[fmt] = await download.read()
             book = openpyxl.load_workbook(io.BytesIO(files["xlsx"]), read_only=True)
             cells = {str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row if c}
-            assert BINH in cells and "Đề nghị ghi rõ thời hạn <b>trả lời</b>." in cells
+            assert BINH in cells and HOSTILE in cells
+            book = openpyxl.load_workbook(io.BytesIO(files["xlsx"]))  # the comment stays text, never a formula
+            (cell,) = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value == HOSTILE]
+            assert cell.data_type == "s" and cell.quotePrefix
             assert files["csv"].startswith(codecs.BOM_UTF8) and BINH in files["csv"].decode("utf-8-sig")
             document = docx.Document(io.BytesIO(files["docx"]))
             text = "\n".join([p.text for p in document.paragraphs] + [

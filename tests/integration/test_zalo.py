@@ -268,8 +268,11 @@ async def test_webhook_with_and_without_the_envelope_and_a_wrong_secret(db_url: 
                 for headers in ({}, {ZALO_SECRET_HEADER: "wrong-secret"}):
                     async with http.post(url, json=update, headers=headers) as response:
                         assert response.status == 403
-                async with http.post(url, data=b"{not json", headers={ZALO_SECRET_HEADER: SECRET}) as response:
+                json_type = {ZALO_SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+                async with http.post(url, data=b"{not json", headers=json_type) as response:
                     assert response.status == 400
+                async with http.post(url, data=b"{not json", headers={ZALO_SECRET_HEADER: SECRET}) as response:
+                    assert response.status == 415  # not sent as JSON
                 async with http.get(f"http://127.0.0.1:{port}/health") as response:
                     assert (await response.json())["channels"] == ["zalo"]
             await client.delete_webhook()
