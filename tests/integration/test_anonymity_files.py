@@ -1,0 +1,138 @@
+"""An anonymous comment cannot be traced to its author from a copy of the SQLite files
+(main database and write-ahead log) taken while the bot runs: not while the comment is
+being written, not after it is sent (Luật 10/2022/QH15 Art. 9.2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.db.migrate import upgrade
+from tests.integration.harness import Harness, local, running_bot
+
+MONDAY = dt.date(2026, 11, 23)
+SECRET_TEXT = "Đề nghị thay trưởng phòng vì thiếu minh bạch trong chấm công."
+
+
+async def _say(bot: Harness, name: str, text: str) -> Any:
+    count = len(await bot.bot_messages(name))
+    await bot.sandbox.send_text(bot.users[name].id, text)
+    return (await bot.wait_bot_messages(name, count + 1))[-1]
+
+
+async def _press(bot: Harness, name: str, message: Any, contains: str) -> Any:
+    data = next(b["callback_data"] for b in message.buttons if contains in b["text"])
+    count = len(await bot.bot_messages(name))
+    await bot.sandbox.press_button(bot.users[name].id, message.message_id, data)
+    return (await bot.wait_bot_messages(name, count + 1))[-1]
+
+
+def _copy(db: Path, to: Path) -> tuple[bytes, bytes, Path]:
+    """The database files as a thief would copy them: main, -wal (and -shm), byte for byte."""
+    to.mkdir()
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{db}{suffix}")
+        if source.exists():
+            shutil.copyfile(source, to / f"copy.db{suffix}")
+    wal = to / "copy.db-wal"
+    return (to / "copy.db").read_bytes(), wal.read_bytes() if wal.exists() else b"", to / "copy.db"
+
+
+def _rows(copy: Path, sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(copy)  # reads the copied WAL too, as an attacker would
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Path:
+    """A migrated SQLite database file (the case is about SQLite's own files)."""
+    db = tmp_path / "congkhai.db"
+    upgrade(f"sqlite+aiosqlite:///{db}")
+    return db
+
+
+async def test_a_copy_of_the_database_files_links_no_anonymous_comment_to_its_author(
+    sqlite_file: Path, tmp_path: Path
+) -> None:
+    db = sqlite_file
+    url = f"sqlite+aiosqlite:///{db}"
+    async with running_bot(url, local(MONDAY, 7)) as bot:
+        campaign = await bot.open_campaign(MONDAY)
+        for name in ("Trần Thị Bình", "Phạm Thị Dung"):
+            await bot.register(name)
+        bot.clock.set(local(MONDAY, 8, 30))
+        await bot.send_all()
+        dung = bot.users["Phạm Thị Dung"]
+        dung_id = await bot.staff_id("Phạm Thị Dung")
+        account = str(dung.id).encode()
+
+        # A named comment before and after the anonymous one.
+        await _say(bot, "Trần Thị Bình", "/gopy")
+        await _say(bot, "Trần Thị Bình", "Góp ý có tên thứ nhất.")
+
+        # Dung starts an anonymous comment: the files, copied while she types.
+        bot.clock.set(local(MONDAY, 9, 17))
+        ask = await _say(bot, "Phạm Thị Dung", "/gopy")
+        ask = await _press(bot, "Phạm Thị Dung", ask, "ẩn danh")
+        assert "ẩn danh" in ask.text
+        main, wal, copy = _copy(db, tmp_path / "typing")
+        (pending,) = _rows(copy, "SELECT external_user_id, data, expires_at FROM pending_input")
+        assert account.decode() not in pending[0] and len(pending[0]) == 64  # a keyed hash, not the account
+        assert str(dung_id) not in pending[1].replace('"campaign_id": %d' % campaign, "")
+        assert ":00:00" in pending[2]  # kept to the hour, not the minute she pressed
+        assert account not in wal  # no frame of her own rows beside the step
+
+        # She sends it: the commit that stored it left no frame in the log, and the pending
+        # step that named her (by hash) is zeroed in the database file.
+        bot.clock.set(local(MONDAY, 9, 19))
+        thanks = await _say(bot, "Phạm Thị Dung", SECRET_TEXT)
+        assert "ẩn danh" in thanks.text
+        main, wal, copy = _copy(db, tmp_path / "sent")
+        comment = SECRET_TEXT.encode()
+        assert comment in main and comment not in wal
+        assert account not in wal  # her account is in the roster's identity table, never beside the comment
+        for trace in (b'"anonymous": true', pending[0].encode()):
+            assert trace not in main and trace not in wal, trace
+
+        # A named comment follows; a later copy holds no trace either.
+        bot.clock.set(local(MONDAY, 9, 25))
+        await _say(bot, "Trần Thị Bình", "/gopy")
+        await _say(bot, "Trần Thị Bình", "Góp ý có tên thứ hai.")
+        main, wal, copy = _copy(db, tmp_path / "later")
+        for trace in (b'"anonymous": true', pending[0].encode()):
+            assert trace not in main and trace not in wal, trace
+        assert _rows(copy, "SELECT count(*) FROM pending_input") == [(0,)]
+        (anonymous,) = _rows(copy, "SELECT id, staff_id, created_at FROM feedback WHERE anonymous")
+        named = [r[0] for r in _rows(copy, "SELECT id FROM feedback WHERE NOT anonymous ORDER BY created_at")]
+        assert anonymous[1] is None
+        assert anonymous[2].endswith("00:00:00.000000") or " 00:00:00" in anonymous[2]  # the day only
+        assert len(named) == 2 and anonymous[0] not in (named[0] + 1, named[1] - 1)  # no sequence to read
+        assert all(n >= 1_000_000 for n in named)
+        audit = _rows(copy, "SELECT actor, target_type, target_id, action FROM audit_event")
+        assert not [a for a in audit if a[1] == "feedback" and a[2] == anonymous[0]]
+        assert not [a for a in audit if a[0] == f"staff:{dung_id}" and a[3] != "identity.link"]
+        quota = _rows(copy, "SELECT token, day, count FROM anonymous_quota")
+        assert quota == [(quota[0][0], "2026-11-23", 1)] and len(quota[0][0]) == 64  # a keyed hash, no time
+        notices = _rows(copy, "SELECT source, payload FROM delivery WHERE source LIKE 'feedback%'")
+        assert not [n for n in notices if str(anonymous[0]) in n[0]]
+
+
+async def test_every_connection_zeroes_what_it_deletes(sqlite_file: Path) -> None:
+    from sqlalchemy import text
+
+    from bot.db.engine import create_engine
+
+    engine = create_engine(f"sqlite+aiosqlite:///{sqlite_file}")
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA secure_delete"))).scalar() == 1
+    finally:
+        await engine.dispose()
