@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.db import audit_chain  # noqa: F401 - every session chains the audit events it adds
 from bot.db.cache import Cache
 
 log = logging.getLogger(__name__)
