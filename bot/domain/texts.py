@@ -719,6 +719,7 @@ CATALOGUE: dict[str, str] = {
     "cli.staff.export.help": "Xuất toàn bộ dữ liệu của một người (JSON) để giao cho chính người đó.\n\nVí dụ: congkhai staff export 12 -o du-lieu-cua-toi.json",
     "cli.staff.export.output": "Ghi vào tệp này (mặc định: in ra màn hình).",
     "cli.staff.export.done": "Đã xuất dữ liệu của người có mã {id} vào {path}.",
+    "cli.staff.export.note": "Đây là toàn bộ dữ liệu hệ thống lưu về bạn. Góp ý ẩn danh không gắn với bất kỳ ai nên không có ở đây. Ý nghĩa từng mục: xem docs/privacy.md.",
 }
 
 
