@@ -136,3 +136,21 @@ async def test_every_connection_zeroes_what_it_deletes(sqlite_file: Path) -> Non
             assert (await conn.execute(text("PRAGMA secure_delete"))).scalar() == 1
     finally:
         await engine.dispose()
+
+
+async def test_an_abandoned_anonymous_step_leaves_nothing(sqlite_file: Path, tmp_path: Path) -> None:
+    async with running_bot(f"sqlite+aiosqlite:///{sqlite_file}", local(MONDAY, 7)) as bot:
+        await bot.open_campaign(MONDAY)
+        await bot.register("Phạm Thị Dung")
+        bot.clock.set(local(MONDAY, 8, 30))
+        await bot.send_all()
+        ask = await _say(bot, "Phạm Thị Dung", "/gopy")
+        await _press(bot, "Phạm Thị Dung", ask, "ẩn danh")
+        _, _, copy = _copy(sqlite_file, tmp_path / "typing")
+        (key,) = _rows(copy, "SELECT external_user_id FROM pending_input")[0]
+        bot.clock.advance(dt.timedelta(hours=2))  # she never sends it
+        await bot.runtime.tick()
+        main, wal, copy = _copy(sqlite_file, tmp_path / "later")
+        assert _rows(copy, "SELECT count(*) FROM pending_input") == [(0,)]
+        for trace in (b'"anonymous": true', key.encode()):
+            assert trace not in main and trace not in wal, trace
