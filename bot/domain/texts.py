@@ -713,7 +713,7 @@ CATALOGUE: dict[str, str] = {
     "cli.staff.forget.help": "Xoá dữ liệu cá nhân của một người theo yêu cầu (họ tên, điện thoại, email, tài khoản nhắn tin, mã mời); số liệu xác nhận và góp ý trên báo cáo giữ nguyên.\n\nVí dụ: congkhai staff forget 12 --yes",
     "cli.staff.forget.yes": "Xác nhận xoá, không hỏi lại.",
     "cli.staff.forget.confirm": "Xoá dữ liệu cá nhân của {name} (mã {id})? Không thể hoàn tác.",
-    "cli.staff.forget.done": "Đã xoá dữ liệu cá nhân của người có mã {id}: {identities} tài khoản nhắn tin, {deliveries} tin chờ gửi đã huỷ. Trên báo cáo người này hiện là \"{pseudonym}\".",
+    "cli.staff.forget.done": "Đã xoá dữ liệu cá nhân của người có mã {id}: {identities} tài khoản nhắn tin, {deliveries} tin nhắn chờ gửi đã huỷ. Trên báo cáo người này hiện là \"{pseudonym}\".",
     "cli.staff.forget.already": "Dữ liệu cá nhân của người có mã {id} đã được xoá trước đó.",
     "cli.staff.not_found": "Không có người nào mã {id} trong danh sách.",
     "cli.staff.export.help": "Xuất toàn bộ dữ liệu của một người (JSON) để giao cho chính người đó.\n\nVí dụ: congkhai staff export 12 -o du-lieu-cua-toi.json",
