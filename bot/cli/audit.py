@@ -16,7 +16,7 @@ def audit() -> None:
 
 
 @audit.command("verify", help=t("cli.audit.verify.help"))
-@click.option("--head", "expected", metavar="HASH", help=t("cli.audit.verify.head"))
+@click.option("--head", "expected", metavar="MÃ_BĂM", help=t("cli.audit.verify.head"))
 @click.pass_context
 def audit_verify(ctx: click.Context, expected: str | None) -> None:
     async def work(session: AsyncSession) -> audit_service.Verification:

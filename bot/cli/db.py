@@ -46,7 +46,7 @@ def db_backup(ctx: click.Context, file: Path) -> None:
     try:
         checked = backups.backup(backups.sqlite_path(url), file, known_revisions())
     except backups.BackupError as error:
-        prefix = "cli.db.backup" if error.reason == "exists" else "cli.db.restore"
+        prefix = "cli.db.backup" if error.reason in ("exists", "failed") else "cli.db.restore"
         raise _refused(error, prefix) from None
     click.echo(t("cli.db.backup.done", path=file, size=file.stat().st_size, revision=checked.revision,
                  events=checked.audit_events))

@@ -86,16 +86,20 @@ def backup(source: Path, target: Path, known_revisions: set[str]) -> Checked:
     if not source.is_file():
         raise BackupError("missing", path=source)
     partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
-    src = sqlite3.connect(source, timeout=30)
     try:
-        dest = sqlite3.connect(partial)
+        partial.unlink(missing_ok=True)
+        src = sqlite3.connect(source, timeout=30)
         try:
-            src.backup(dest)  # all pages in one step: one snapshot, whatever is written meanwhile
+            dest = sqlite3.connect(partial)
+            try:
+                src.backup(dest)  # all pages in one step: one snapshot, whatever is written meanwhile
+            finally:
+                dest.close()
         finally:
-            dest.close()
-    finally:
-        src.close()
+            src.close()
+    except (sqlite3.Error, OSError) as error:
+        partial.unlink(missing_ok=True)
+        raise BackupError("failed", path=target, reason=str(error)) from None
     try:
         checked = check(partial, known_revisions)
         os.replace(partial, target)

@@ -382,7 +382,8 @@ class ProcessedUpdate(Base):
 
 
 class AuditEvent(Base):
-    """Append-only trail: who did what to what, when. Never holds an anonymous commenter."""
+    """Append-only trail: who did what to what, when. Never holds an anonymous commenter.
+    A hash chain (bot/db/audit_chain.py): ``congkhai audit verify`` finds an edited or removed event."""
 
     __tablename__ = "audit_event"
 

@@ -699,6 +699,7 @@ CATALOGUE: dict[str, str] = {
     "cli.db.backup.help": "Sao lưu cơ sở dữ liệu SQLite vào TỆP, an toàn cả khi bot đang chạy.\n\nVí dụ: congkhai db backup sao-luu-2026-11-26.db",
     "cli.db.backup.done": "Đã sao lưu vào {path} ({size} byte, cấu trúc {revision}, {events} sự kiện nhật ký).",
     "cli.db.backup.exists": "Tệp {path} đã tồn tại. Hãy chọn tên tệp mới.",
+    "cli.db.backup.failed": "Không ghi được bản sao lưu vào {path}: {reason}",
     "cli.db.backup.postgres": "Cơ sở dữ liệu PostgreSQL được sao lưu bằng pg_dump, ví dụ:\n  pg_dump --format=custom --file={path} \"{url}\"",
     "cli.db.restore.help": "Khôi phục cơ sở dữ liệu SQLite từ TỆP sao lưu. Bot phải dừng trước; cơ sở dữ liệu cũ được giữ lại bên cạnh.\n\nVí dụ: congkhai db restore sao-luu-2026-11-26.db",
     "cli.db.restore.done": "Đã khôi phục từ {path} (cấu trúc {revision}). Cơ sở dữ liệu cũ được giữ tại {aside}.",

@@ -133,6 +133,8 @@ def test_restore_checks_the_file_first(live: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "Không tìm thấy" in result.output
     again = congkhai(_url(live), "db", "backup", str(future))
     assert again.exit_code == 1 and "đã tồn tại" in again.output
+    nowhere = congkhai(_url(live), "db", "backup", str(tmp_path / "khong-co-thu-muc" / "x.db"))
+    assert nowhere.exit_code == 1 and "Không ghi được bản sao lưu" in nowhere.output, nowhere.output
     assert live.read_bytes() == before and not list(tmp_path.glob("congkhai.db.before-restore-*"))
 
 
