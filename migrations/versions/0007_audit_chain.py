@@ -4,6 +4,9 @@
 - staff gains forgotten_at (congkhai staff forget).
 - pending_input rows named the account in clear: they are dropped (each lives 30 minutes;
   a person in the middle of a step is asked again).
+- Comment numbers become random (seven digits), as new comments get them: a sequential number
+  placed an anonymous comment between named ones whose times are in the audit trail. The
+  events and notices that name a comment follow; this runs before the chain is computed.
 
 Revision ID: 0007
 Revises: 0006
@@ -13,6 +16,7 @@ Create Date: 2026-11-26 18:20:00
 import datetime as dt
 import hashlib
 import json
+import secrets
 from typing import Any, Sequence, Union
 
 from alembic import op
@@ -40,11 +44,30 @@ def _event_hash(prev_hash: str, at: Any, actor: str, action: str, target_type: A
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def _renumber_comments(bind: sa.engine.Connection) -> None:
+    feedback = sa.table('feedback', sa.column('id', sa.Integer))
+    events = sa.table('audit_event', sa.column('target_type', sa.String), sa.column('target_id', sa.Integer))
+    delivery = sa.table('delivery', sa.column('source', sa.String))
+    old = [row.id for row in bind.execute(sa.select(feedback.c.id))]
+    taken = set(old)
+    for old_id in secrets.SystemRandom().sample(old, len(old)):  # in no particular order
+        new_id = old_id
+        while new_id in taken:
+            new_id = 1_000_000 + secrets.randbelow(9_000_000)
+        taken.add(new_id)
+        bind.execute(sa.update(feedback).where(feedback.c.id == old_id).values(id=new_id))
+        bind.execute(sa.update(events).where(events.c.target_type == 'feedback', events.c.target_id == old_id)
+                     .values(target_id=new_id))
+        bind.execute(sa.update(delivery).where(delivery.c.source == f'feedback-answer:{old_id}')
+                     .values(source=f'feedback-answer:{new_id}'))
+
+
 def upgrade() -> None:
+    bind = op.get_bind()
+    _renumber_comments(bind)
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('hash', sa.String(length=64), nullable=True))
-    bind = op.get_bind()
     events = sa.table('audit_event', sa.column('id', sa.Integer), sa.column('at', sa.DateTime),
                       sa.column('actor', sa.String), sa.column('action', sa.String),
                       sa.column('target_type', sa.String), sa.column('target_id', sa.Integer),
@@ -66,7 +89,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('staff', schema=None) as batch_op:
+    # in place (SQLite 3.35+ drops a column itself): rebuilding staff would trip the foreign keys
+    with op.batch_alter_table('staff', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('forgotten_at')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_audit_event_hash'), type_='unique')

@@ -154,3 +154,60 @@ async def test_an_abandoned_anonymous_step_leaves_nothing(sqlite_file: Path, tmp
         assert _rows(copy, "SELECT count(*) FROM pending_input") == [(0,)]
         for trace in (b'"anonymous": true', key.encode()):
             assert trace not in main and trace not in wal, trace
+
+
+async def test_the_upgrade_renumbers_comments_stored_in_sequence(db_url: str) -> None:
+    """A database from before random numbers: its comments were numbered 1, 2, 3 in order of
+    arrival. The upgrade draws new numbers, and the audit events and notices follow them."""
+    import asyncio
+
+    from sqlalchemy import select, text
+
+    from bot.db.engine import create_engine, session_factory
+    from bot.db.migrate import downgrade
+    from bot.db.models import AuditEvent, Delivery, Feedback, Staff
+    from bot.domain.enums import Channel, FeedbackStatus
+    from bot.services import audit, feedback
+
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        campaign = await bot.open_campaign(MONDAY)
+        now = local(MONDAY, 9)
+        bot.clock.set(now)
+        await bot.runtime.tick()
+        binh, dung = await bot.staff_id("Trần Thị Bình"), await bot.staff_id("Phạm Thị Dung")
+        async with bot.sessions() as session, session.begin():
+            for staff_id, anonymous in ((binh, False), (dung, True), (binh, False)):
+                await feedback.submit(session, staff_id=staff_id, campaign_id=campaign, ordinal=None, text="Ý kiến",
+                                      anonymous=anonymous, via=Channel.TELEGRAM, now=now)
+        async with bot.sessions() as session, session.begin():
+            leader = await session.scalar(select(Staff).where(Staff.full_name == "Nguyễn Văn An"))
+            named = await session.scalar(select(Feedback.id).where(Feedback.anonymous.is_(False)).limit(1))
+            await feedback.answer(session, staff=leader, feedback_id=named, decision=FeedbackStatus.ACCEPTED,
+                                  text="Tiếp thu.", now=now, tz="Asia/Ho_Chi_Minh")
+
+    await asyncio.to_thread(downgrade, db_url, "0006")
+    engine = create_engine(db_url)
+    try:
+        async with engine.begin() as conn:  # as an older version numbered them: in order of arrival
+            rows = (await conn.execute(text("SELECT id, anonymous FROM feedback ORDER BY anonymous, id"))).all()
+            order = [rows[0], next(r for r in rows if r.anonymous), rows[1]]
+            for sequential, row in enumerate(order, start=1):
+                await conn.execute(text("UPDATE feedback SET id = :new WHERE id = :old"), {"new": sequential, "old": row.id})
+                await conn.execute(text("UPDATE audit_event SET target_id = :new WHERE target_type = 'feedback' "
+                                        "AND target_id = :old"), {"new": sequential, "old": row.id})
+                await conn.execute(text("UPDATE delivery SET source = :new WHERE source = :old"),
+                                   {"new": f"feedback-answer:{sequential}", "old": f"feedback-answer:{row.id}"})
+        await asyncio.to_thread(upgrade, db_url)
+        async with session_factory(engine)() as session:
+            ids = {fb.id: fb for fb in (await session.scalars(select(Feedback))).all()}
+            answered = (await session.scalars(select(AuditEvent.target_id).where(AuditEvent.action == "feedback.answer"))).all()
+            submitted = (await session.scalars(select(AuditEvent.target_id).where(AuditEvent.action == "feedback.submit"))).all()
+            notices = (await session.scalars(select(Delivery.source).where(Delivery.source.like("feedback-answer:%")))).all()
+            verified = await audit.verify(session)
+        assert len(ids) == 3 and all(i >= 1_000_000 for i in ids)
+        assert set(submitted) == {i for i, fb in ids.items() if not fb.anonymous}
+        (answered_id,) = answered
+        assert ids[answered_id].status is FeedbackStatus.ACCEPTED and notices == [f"feedback-answer:{answered_id}"]
+        assert verified.ok
+    finally:
+        await engine.dispose()
