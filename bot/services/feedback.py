@@ -143,7 +143,6 @@ async def _new_id(session: AsyncSession) -> int:
             return candidate
 
 
-
 async def submit(
     session: AsyncSession,
     *,
