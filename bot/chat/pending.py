@@ -25,6 +25,7 @@ from bot.db.models import PendingInput
 from bot.domain.enums import Channel
 
 TTL = dt.timedelta(minutes=30)
+PRIVATE = "private"  # in ``data``: a step that must not be traceable to the person
 
 
 def account_key(session: AsyncSession, channel: Channel, external_user_id: str) -> str:
@@ -53,11 +54,12 @@ async def expect(
 ) -> None:
     """Remember what the next text of this account means. ``private``: the step must not be
     traceable to the person (an anonymous comment): the expiry is kept to the hour, and the
-    write-ahead log is emptied once the step has committed (bot/db/engine.py)."""
-    await session.execute(delete(PendingInput).where(*_where(session, channel, external_user_id)))
+    write-ahead log is emptied once the step has committed, and again once it is gone
+    (bot/db/engine.py)."""
+    await _delete(session, channel, external_user_id)
     session.add(
         PendingInput(channel=channel, external_user_id=account_key(session, channel, external_user_id), kind=kind,
-                     data=data, expires_at=_expiry(now, private))
+                     data={**data, PRIVATE: True} if private else data, expires_at=_expiry(now, private))
     )
     await session.flush()
     if private:
@@ -68,9 +70,21 @@ async def peek(session: AsyncSession, channel: Channel, external_user_id: str, n
     pending = await session.scalar(select(PendingInput).where(*_where(session, channel, external_user_id)))
     if pending is not None and pending.expires_at <= now:
         await session.delete(pending)
+        if pending.data.get(PRIVATE):
+            await wipe_wal_after_commit(session)
         return None
     return pending
 
 
 async def clear(session: AsyncSession, channel: Channel, external_user_id: str) -> None:
-    await session.execute(delete(PendingInput).where(*_where(session, channel, external_user_id)))
+    await _delete(session, channel, external_user_id)
+
+
+async def _delete(session: AsyncSession, channel: Channel, external_user_id: str) -> None:
+    """Drop the account's step; a private one is also flushed out of the write-ahead log, so
+    that the database file does not keep it after a cancel or a switch to a named comment."""
+    gone = (await session.execute(
+        delete(PendingInput).where(*_where(session, channel, external_user_id)).returning(PendingInput.data)
+    )).scalars().all()
+    if any(data.get(PRIVATE) for data in gone):
+        await wipe_wal_after_commit(session)

@@ -155,6 +155,15 @@ async def test_an_abandoned_anonymous_step_leaves_nothing(sqlite_file: Path, tmp
         for trace in (b'"anonymous": true', key.encode()):
             assert trace not in main and trace not in wal, trace
 
+        # She starts again and cancels: nothing of the step is left either.
+        ask = await _say(bot, "Phạm Thị Dung", "/gopy")
+        ask = await _press(bot, "Phạm Thị Dung", ask, "ẩn danh")
+        await _press(bot, "Phạm Thị Dung", ask, "Hủy")
+        main, wal, copy = _copy(sqlite_file, tmp_path / "cancelled")
+        assert _rows(copy, "SELECT count(*) FROM pending_input") == [(0,)]
+        for trace in (b'"anonymous": true', key.encode()):
+            assert trace not in main and trace not in wal, trace
+
 
 async def test_the_upgrade_renumbers_comments_stored_in_sequence(db_url: str) -> None:
     """A database from before random numbers: its comments were numbered 1, 2, 3 in order of
