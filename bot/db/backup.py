@@ -101,7 +101,10 @@ def backup(source: Path, target: Path, known_revisions: set[str]) -> Checked:
         partial.unlink(missing_ok=True)
         raise BackupError("failed", path=target, reason=str(error)) from None
     try:
-        checked = check(partial, known_revisions)
+        try:
+            checked = check(partial, known_revisions)
+        except BackupError as error:  # named after the file the clerk asked for, not the partial one
+            raise BackupError(error.reason, **{**error.values, "path": source}) from None
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
