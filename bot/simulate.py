@@ -263,7 +263,7 @@ class Simulation:
             assert leader is not None
             waiting = (
                 await session.scalars(
-                    select(Feedback.id).where(Feedback.status == FeedbackStatus.RECEIVED).order_by(Feedback.id)
+                    select(Feedback.id).where(Feedback.status == FeedbackStatus.RECEIVED).order_by(Feedback.created_at, Feedback.id)
                 )
             ).all()
             for feedback_id in waiting:

@@ -53,7 +53,8 @@ async def begin(session: AsyncSession, staff: Staff, who: Who, campaign_id: int,
     if ordinal and section is None:
         return Reply(toast=t("read.not_found")).say(t("read.not_found"))
     await pending.expect(session, who.channel, who.user_id, COMMENT_KIND,
-                         {"campaign_id": campaign_id, "ordinal": ordinal or None, "anonymous": anonymous}, now)
+                         {"campaign_id": campaign_id, "ordinal": ordinal or None, "anonymous": anonymous}, now,
+                         private=anonymous)
     where = section.heading if section else document_title(campaign.document)
     key = "feedback.ask_anonymous" if anonymous else "feedback.ask"
     other: actions.Action = (actions.Comment if anonymous else actions.CommentAnonymous)(campaign_id, ordinal or 0)

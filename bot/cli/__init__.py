@@ -14,6 +14,7 @@ import click
 
 from bot.cli import (
     announce,
+    audit,
     campaign,
     dashboard,
     db,
@@ -50,6 +51,7 @@ for command in (
     simulate.simulate_command,
     report.report,
     dashboard.dashboard,
+    audit.audit,
 ):
     main.add_command(command)
 vietnamese.localise(main)

@@ -19,6 +19,8 @@ from bot.domain.texts import t
 from bot.reports import invite_cards
 from bot.reports import invites as invites_report
 from bot.reports.invites import InviteRow
+from bot.db.models import Staff
+from bot.services import privacy
 from bot.services import roster as roster_service
 from bot.services.clock import SystemClock
 from bot.services.roster_files import RosterFileError, read_table
@@ -162,6 +164,47 @@ def telegram_username(settings: Settings) -> str | None:
     except Exception:  # no network or a wrong token: the codes still work without links
         return None
 
+
+
+@staff.command("forget", help=t("cli.staff.forget.help"))
+@click.argument("staff_id", type=int)
+@click.option("--yes", is_flag=True, help=t("cli.staff.forget.yes"))
+@click.pass_context
+def staff_forget(ctx: click.Context, staff_id: int, yes: bool) -> None:
+    async def work(session: AsyncSession) -> privacy.Forgotten:
+        person = await session.get(Staff, staff_id)
+        if person is None:
+            raise ClerkError(t("cli.staff.not_found", id=staff_id))
+        if person.forgotten_at is None and not yes:
+            click.confirm(t("cli.staff.forget.confirm", name=person.full_name, id=staff_id), abort=True)
+        return await privacy.forget(session, staff_id, SystemClock().now())
+
+    done = run_db(ctx, work)
+    if done.already:
+        click.echo(t("cli.staff.forget.already", id=staff_id))
+        return
+    click.echo(t("cli.staff.forget.done", id=staff_id, identities=done.identities, deliveries=done.cancelled,
+                 pseudonym=done.pseudonym))
+
+
+@staff.command("export", help=t("cli.staff.export.help"))
+@click.argument("staff_id", type=int)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help=t("cli.staff.export.output"))
+@click.pass_context
+def staff_export(ctx: click.Context, staff_id: int, output: Path | None) -> None:
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        try:
+            return await privacy.export(session, staff_id)
+        except privacy.NotFound:
+            raise ClerkError(t("cli.staff.not_found", id=staff_id)) from None
+
+    data = {**run_db(ctx, work), "ghi_chu": t("cli.staff.export.note")}
+    rendered = json.dumps(data, ensure_ascii=False, indent=2)
+    if output is None:
+        click.echo(rendered)
+        return
+    output.write_text(rendered + "\n", encoding="utf-8")
+    click.echo(t("cli.staff.export.done", id=staff_id, path=output))
 
 
 def _roles(values: list[str]) -> list[Role]:

@@ -8,6 +8,7 @@ thread (``LoopSQLiteConnection``); PostgreSQL goes through asyncpg.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import sqlite3
 import time
@@ -24,7 +25,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.db import audit_chain  # noqa: F401 - every session chains the audit events it adds
 from bot.db.cache import Cache
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT = 10.0  # seconds a write waits for another process's lock
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_BUSY_RECOVERY)
@@ -43,6 +47,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=120)
         engine = create_async_engine(url, async_creator=partial(_connect_sqlite, make_url(url)), **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine.pool, "checkin", _wipe_wal_if_owed)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
@@ -97,7 +102,45 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten with zeros, not left in free space: a pending step or a
+    # row that linked a person to an anonymous comment leaves no trace in the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+WIPE_WAL = "wipe_wal"
+
+
+async def wipe_wal_after_commit(session: AsyncSession) -> None:
+    """Ask for the write-ahead log to be emptied once this transaction has committed.
+
+    A WAL frame is a whole page as it stood at one commit, so until a checkpoint the -wal
+    file keeps every version of the pages a transaction touched, side by side. After a
+    commit that stored an anonymous comment (and, in the same commit, deleted the pending
+    step of its author), the connection copies the pages into the database file, where
+    ``secure_delete`` has zeroed what was deleted, and truncates the log to nothing
+    (``_wipe_wal_if_owed``). No effect on PostgreSQL."""
+    connection = await session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.info[WIPE_WAL] = True
+
+
+def _wipe_wal_if_owed(dbapi_connection: Any, record: Any) -> None:
+    """On a connection's return to the pool: the checkpoint a commit asked for. Another
+    process reading an older snapshot makes it busy; the request then stays on the
+    connection and is tried again at its next return."""
+    if record is None or not record.info.get(WIPE_WAL):
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = cursor.fetchone()[0]
+        cursor.close()
+    except Exception:  # noqa: BLE001 - a failed checkpoint is tried again, never raised into a reply
+        log.warning("WAL checkpoint failed; it will be tried again", exc_info=True)
+        return
+    if not busy:
+        record.info.pop(WIPE_WAL, None)
 
 
 def session_factory(

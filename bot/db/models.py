@@ -94,6 +94,7 @@ class Staff(Base):
     last_channel: Mapped[Channel | None] = mapped_column(_enum(Channel))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    forgotten_at: Mapped[dt.datetime | None]  # personal data erased on request (congkhai staff forget)
 
     department: Mapped[Department | None] = relationship(back_populates="staff")
     identities: Mapped[list[ChannelIdentity]] = relationship(back_populates="staff")
@@ -381,7 +382,8 @@ class ProcessedUpdate(Base):
 
 
 class AuditEvent(Base):
-    """Append-only trail: who did what to what, when. Never holds an anonymous commenter."""
+    """Append-only trail: who did what to what, when. Never holds an anonymous commenter.
+    A hash chain (bot/db/audit_chain.py): ``congkhai audit verify`` finds an edited or removed event."""
 
     __tablename__ = "audit_event"
 
@@ -392,6 +394,9 @@ class AuditEvent(Base):
     target_type: Mapped[str | None] = mapped_column(String(40))
     target_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the hash chain (bot/db/audit_chain.py): the previous event's hash, and this one's
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class WebLink(Base):

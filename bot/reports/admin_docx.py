@@ -23,7 +23,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.table import _Cell
 
-from bot.domain.dates import format_date_short_vi, format_date_vi
+from bot.domain.dates import format_date_short_vi, format_date_vi, format_datetime_vi
 from bot.domain.texts import t
 from bot.reports.common import channel_names, continuity_line, gap_lines, percent
 from bot.services.report_data import CampaignReport, Report
@@ -166,6 +166,16 @@ def _campaign_body(document: DocxDocument, report: Report, item: CampaignReport)
         _para(document, t("rpt.doc.answer", decision=decision, answer=comment.answer or "—"), italic=True)
 
 
+def _evidence(document: DocxDocument, report: Report) -> None:
+    """The audit chain's head hash: what the trail held when this was written; any later
+    edit or removal of those events is found by ``congkhai audit verify --head``."""
+    head = report.audit_head
+    if head is None:
+        return
+    at = format_datetime_vi(head.at, report.tz) if head.at else "—"
+    _para(document, t("rpt.doc.audit_head", count=head.count, at=at, head=head.hash), italic=True, size=12)
+
+
 def _report(document: DocxDocument, report: Report) -> None:
     day = _local_date(report.now, report.tz)
     place = report.place
@@ -185,6 +195,7 @@ def _report(document: DocxDocument, report: Report) -> None:
         for n, item in enumerate(report.campaigns, start=1):
             _heading(document, t("rpt.doc.period_item", n=n, title=item.title))
             _campaign_body(document, report, item)
+    _evidence(document, report)
     _signature(document, [t("rpt.doc.recipient.superior"), t("rpt.doc.recipient.union"),
                           t("rpt.doc.recipient.archive")],
                [(t("rpt.doc.signer.head"), report.signers.get("leader", ""))])
@@ -204,6 +215,7 @@ def _minutes(document: DocxDocument, report: Report, item: CampaignReport) -> No
         _para(document, t(f"rpt.doc.member.{role}", name=report.signers.get(role) or dots))
     _para(document, t("rpt.doc.minutes_agree", title=item.title))
     _campaign_body(document, report, item)
+    _evidence(document, report)
     _para(document, t("rpt.doc.minutes_end"))
     _signature(document, [], [
         (t("rpt.doc.signer.inspector"), report.signers.get("inspector", "")),

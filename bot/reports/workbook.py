@@ -96,6 +96,8 @@ def _summary_sheet(book: Workbook, report: Report) -> None:
     if report.period is not None:
         sheet.append([t("rpt.xlsx.period", period=report.period.label)])
     sheet.append([t("rpt.xlsx.generated", at=local_time(report.now, report.tz))])
+    if report.audit_head is not None:
+        sheet.append([t("rpt.xlsx.audit_head", count=report.audit_head.count, head=report.audit_head.hash)])
     sheet.append([t("rpt.legend")])
     for item in report.campaigns:
         c = item.campaign

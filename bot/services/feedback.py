@@ -8,17 +8,19 @@ to every member. Also the requests for a document not (or no longer) published
 An anonymous comment keeps no link to its author anywhere: no staff id in the
 row, nothing in the audit trail or the logs, and its time kept to the day only
 (the sample quy chế promises this), so the row cannot be matched against other
-logs (Art. 9.2).
+logs (Art. 9.2). Comment numbers are drawn at random (``_new_id``), named and
+anonymous alike: a sequential number would place an anonymous comment between
+two named ones whose times are in the audit trail. The pending step of its author
+is stored under a keyed hash (bot/chat/pending.py), and after the commit the
+SQLite write-ahead log is emptied into the database file, where deleted rows are
+zeroed (bot/db/engine.py): a copy of the database files links no comment to a person.
 
 The daily limit per person (``DAILY_LIMIT``) counts named and anonymous comments
-alike. Named ones are counted from their rows. Anonymous ones cannot be, since
-nothing stored says whose they are, so they are counted in memory only: the key is
-an HMAC of (staff id, day) under a random key drawn when the process starts and
-never written anywhere, and only the counters of the current day are kept. No
-table, no log line and no restart can turn those counters back into a person. The
-price is that the anonymous part of the budget is per process and starts again
-after a restart, which is acceptable for a politeness limit; a leaked counter
-table keyed by a stored HMAC would instead be a list of who commented when.
+alike. Named ones are counted from their rows. Anonymous ones are counted in
+``anonymous_quota`` under an HMAC of (person, day) whose key (the deployment's
+secret key) is never in the database, with no time and no comment id; the counts
+of past days are dropped. Whoever holds both the key and a copy of the same day's
+database could tell how many anonymous comments a person sent that day, never which.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,7 +36,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.db.engine import secret_of
+from bot.db.engine import secret_of, wipe_wal_after_commit
 from bot.db.models import (
     AnonymousQuota,
     Campaign,
@@ -128,6 +131,17 @@ async def _sent_today(session: AsyncSession, staff_id: int, day_start: dt.dateti
 
 # --- submitting -------------------------------------------------------------------------
 
+ID_LOW, ID_HIGH = 1_000_000, 9_999_999  # comment numbers: seven digits, drawn at random
+
+
+async def _new_id(session: AsyncSession) -> int:
+    """A comment number not taken yet, drawn at random so that it says nothing of when the
+    comment came in relative to others."""
+    while True:
+        candidate = ID_LOW + secrets.randbelow(ID_HIGH - ID_LOW + 1)
+        if await session.scalar(select(Feedback.id).where(Feedback.id == candidate)) is None:
+            return candidate
+
 
 async def submit(
     session: AsyncSession,
@@ -152,6 +166,7 @@ async def submit(
         raise FeedbackRefused("rate_limited")
     section = await section_of(session, campaign, ordinal) if ordinal else None
     feedback = Feedback(
+        id=await _new_id(session),
         campaign_id=campaign.id,
         section_id=section.id if section else None,
         staff_id=None if anonymous else staff_id,
@@ -164,6 +179,7 @@ async def submit(
     await session.flush()
     if anonymous:
         await _count_anonymous(session, staff_id, day_start.date())
+        await wipe_wal_after_commit(session)
     else:
         audit.record(session, now, f"staff:{staff_id}", "feedback.submit", "feedback", feedback.id)
     return Submitted(feedback.id, anonymous)
@@ -230,7 +246,7 @@ async def list_feedback(
         select(Feedback, Section.ordinal, Section.heading)
         .outerjoin(Section, Section.id == Feedback.section_id)
         .where(Feedback.campaign_id == campaign_id)
-        .order_by(Feedback.id)
+        .order_by(Feedback.created_at, Feedback.id)
     )
     if only_new:
         query = query.where(Feedback.status == FeedbackStatus.RECEIVED)
@@ -240,7 +256,10 @@ async def list_feedback(
         query = query.where(Section.ordinal == ordinal)
     if feedback_id is not None:
         query = query.where(Feedback.id == feedback_id)
-    rows = (await session.execute(query)).all()
+    # Oldest first by day; within a day the named comments (by time), then the anonymous
+    # ones, whose time is only the day, in the random order of their numbers.
+    rows = sorted((await session.execute(query)).all(),
+                  key=lambda r: (r[0].created_at.date(), r[0].anonymous, r[0].created_at, r[0].id))
     people_ids = {r[0].staff_id for r in rows} | {r[0].answered_by_id for r in rows}
     names: dict[int, str] = {
         staff_id: name

@@ -30,7 +30,7 @@ from bot.db.models import (
 )
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus, Role
 from bot.domain.messages import document_title
-from bot.services import counts, feedback, heartbeat
+from bot.services import audit, counts, feedback, heartbeat
 from bot.services.reading import ATTESTATION_ITEM
 
 
@@ -112,6 +112,7 @@ class Report:
     campaigns: list[CampaignReport] = field(default_factory=list)
     place: str = "……"  # the place of the place-and-date line
     signers: dict[str, str] = field(default_factory=dict)  # "leader", "union", "inspector" -> a name
+    audit_head: audit.Head | None = None  # the audit chain's head when the report was made: its evidence
 
     @property
     def campaign_ids(self) -> list[int]:
@@ -169,6 +170,7 @@ async def _signed(session: AsyncSession, report: Report) -> Report:
     places = [c.campaign.document.place for c in report.campaigns if c.campaign.document.place]
     if places:
         report.place = places[0]
+    report.audit_head = await audit.head(session)
     for role in (Role.LEADER, Role.UNION, Role.INSPECTOR):
         # ``roles`` is a comma-separated list of role values, none of which contains another
         holder = await session.scalar(

@@ -8,7 +8,8 @@ import datetime as dt
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import ProcessedUpdate
+from bot.db.engine import wipe_wal_after_commit
+from bot.db.models import PendingInput, ProcessedUpdate
 from bot.db.queries import insert_ignoring_duplicates
 from bot.domain.enums import Channel
 
@@ -25,5 +26,8 @@ async def first_time(session: AsyncSession, channel: Channel, key: str, now: dt.
 
 
 async def prune(session: AsyncSession, now: dt.datetime) -> None:
-    """Forget updates older than any redelivery."""
+    """Forget updates older than any redelivery, and steps nobody came back to finish (an
+    abandoned anonymous comment leaves no row behind)."""
     await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < now - KEEP))
+    if (await session.execute(delete(PendingInput).where(PendingInput.expires_at <= now))).rowcount:
+        await wipe_wal_after_commit(session)  # the zeroed rows reach the database file at once

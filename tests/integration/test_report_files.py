@@ -134,6 +134,25 @@ def test_docx_is_the_report_and_the_closing_minutes_in_the_administrative_layout
     assert len(document.sections) == 2  # the minutes start on a new page
 
 
+def test_docx_cites_the_audit_chain_head_as_evidence(db_url: str, campaign: int, tmp_path: Path) -> None:
+    out = tmp_path / "r.docx"
+    assert congkhai(db_url, "report", str(campaign), "-o", str(out)).exit_code == 0
+    text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+    cited = re.findall(r"mã băm đầu chuỗi SHA-256: ([0-9a-f]{64})", text)
+    assert len(cited) == 2 and cited[0] == cited[1]  # the report and its minutes
+    verified = congkhai(db_url, "audit", "verify", "--head", cited[0])
+    assert verified.exit_code == 0 and "có trong chuỗi" in verified.output, verified.output
+    book = load_workbook(io.BytesIO(congkhai_xlsx(db_url, campaign, tmp_path)), read_only=True)
+    first = "\n".join(str(c) for row in book.worksheets[0].iter_rows(values_only=True) for c in row if c)
+    assert cited[0] in first
+
+
+def congkhai_xlsx(db_url: str, campaign: int, tmp_path: Path) -> bytes:
+    out = tmp_path / "r.xlsx"
+    assert congkhai(db_url, "report", str(campaign), "-o", str(out)).exit_code == 0
+    return out.read_bytes()
+
+
 def test_png_is_a_chart(db_url: str, campaign: int, tmp_path: Path) -> None:
     out = tmp_path / "r.png"
     assert congkhai(db_url, "report", str(campaign), "-o", str(out)).exit_code == 0

@@ -141,7 +141,7 @@ async def test_typed_commands_confirm_next_toc_read_feedback_progress(db_url: st
         (named,) = await bot.say(NAME, "Mục 6 cần ghi rõ thời gian.")
         assert "Cảm ơn bạn" in named.text
         async with bot.sessions() as session:
-            rows = (await session.scalars(select(Feedback).order_by(Feedback.id))).all()
+            rows = (await session.scalars(select(Feedback).order_by(Feedback.anonymous.desc()))).all()
         assert [(r.anonymous, r.staff_id is None, r.text) for r in rows] == [
             (True, True, "Đề nghị nêu rõ thời hạn trả lời góp ý."),
             (False, False, "Mục 6 cần ghi rõ thời gian."),
