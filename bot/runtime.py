@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import hashlib
 import logging
 import os
 import socket
@@ -33,7 +32,7 @@ from bot.channels.zalo_client import ZaloClient
 from bot.chat import notices
 from bot.chat.core import Chat
 from bot.db.cache import Cache
-from bot.db.engine import create_engine, is_sqlite, session_factory
+from bot.db.engine import create_engine, deployment_key_of, is_sqlite, session_factory
 from bot.db.migrate import upgrade
 from bot.domain import invite
 from bot.domain.enums import Channel, DeliveryKind
@@ -173,8 +172,7 @@ class Runtime:
     def _secret(self) -> bytes | None:
         """The key of the keyed hashes kept in the database, from ``SECRET_KEY``: the same in
         every process of one deployment. Without it each process draws its own."""
-        key = self.settings.secret_key
-        return hashlib.sha256(key.get_secret_value().encode()).digest() if key is not None else None
+        return self.settings.deployment_key()
 
     def _compose(self, kind: DeliveryKind, payload: dict[str, Any] | None, campaign_id: int | None, title: str,
                  sections: int) -> Message:
@@ -343,6 +341,6 @@ async def seed_embedded(sessions: async_sessionmaker[AsyncSession], clock: Clock
             if await roster.identities_of(session, person.id):
                 continue
             code = invite.derived_code(key, f"staff:{person.id}")
-            person.invite_code_hash = invite.hash_code(code)
+            person.invite_code_hash = invite.hash_code(code, deployment_key_of(session))
             invites.append((person.full_name, code))
     return EmbeddedSeed(document_id, campaign_id, invites)

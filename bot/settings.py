@@ -7,6 +7,7 @@ never appear in a repr, a log line or a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,12 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def deployment_key(self) -> bytes | None:
+        """The key of the keyed hashes kept in the database, from ``SECRET_KEY``: the same in
+        every process of one deployment and on the command line. None without it."""
+        key = self.secret_key
+        return hashlib.sha256(key.get_secret_value().encode()).digest() if key is not None else None
 
     @property
     def dashboard_base_url(self) -> str:

@@ -42,7 +42,7 @@ async def open_session(settings: Settings) -> AsyncIterator[AsyncSession]:
         revision = await current_revision(engine)
         if revision != head_revision():
             raise ClerkError(t("cli.db_not_current"))
-        async with session_factory(engine)() as session, session.begin():
+        async with session_factory(engine, secret=settings.deployment_key())() as session, session.begin():
             yield session
     finally:
         await engine.dispose()

@@ -150,8 +150,15 @@ def session_factory(
     key of the keyed hashes kept in the database (``secret_of``). The runtime passes its own
     (the key from ``SECRET_KEY``, the same in every process); without them, the factory gets
     a cache and a random key of its own."""
-    info = {"cache": cache if cache is not None else Cache(), "secret": secret or secrets.token_bytes(32)}
+    info = {"cache": cache if cache is not None else Cache(), "secret": secret or secrets.token_bytes(32),
+            "deployment_key": secret}
     return async_sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+def deployment_key_of(session: AsyncSession) -> bytes | None:
+    """The key from ``SECRET_KEY`` when the deployment has one: what every process and the
+    command line share (invite codes are stored keyed with it)."""
+    return session.info.get("deployment_key")  # type: ignore[no-any-return]
 
 
 def secret_of(session: AsyncSession) -> bytes:

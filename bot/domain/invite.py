@@ -2,6 +2,13 @@
 
 The alphabet leaves out 0/O, 1/I/L and U/V, which people mistake for each other;
 input is folded (case, spaces, dashes) before hashing.
+
+Eight letters from 29 are about 2^39 codes: few enough that a plain hash in a copy of
+the database could be reversed by trying them all. With the deployment's key
+(``SECRET_KEY``, never stored in the database) a code is stored as a keyed hash
+(HMAC-SHA256, marked ``k``), which a copy of the database alone cannot reverse. Without a
+key, and for codes issued before one was set, the plain SHA-256 is stored and still
+accepted.
 """
 
 from __future__ import annotations
@@ -31,8 +38,21 @@ def normalise_code(raw: str) -> str:
     return "".join(ch for ch in raw.upper() if ch.isascii() and ch.isalnum())
 
 
-def hash_code(code: str) -> str:
-    return hashlib.sha256(normalise_code(code).encode("ascii", "replace")).hexdigest()
+KEYED = "k"  # a keyed hash: "k" and the first 63 hex digits of HMAC-SHA256 (the column holds 64)
+
+
+def hash_code(code: str, key: bytes | None = None) -> str:
+    """How ``code`` is stored: keyed with the deployment's ``key`` when there is one."""
+    folded = normalise_code(code).encode("ascii", "replace")
+    if key is not None:
+        return KEYED + hmac.new(key, folded, hashlib.sha256).hexdigest()[:63]
+    return hashlib.sha256(folded).hexdigest()
+
+
+def code_hashes(code: str, key: bytes | None = None) -> list[str]:
+    """Every stored form ``code`` may have: the keyed one and, for codes issued without a key,
+    the plain one."""
+    return [hash_code(code, key), hash_code(code)] if key is not None else [hash_code(code)]
 
 
 def display_code(code: str) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.db.engine import deployment_key_of
 from bot.db.models import AuditEvent, ChannelIdentity, Staff
 from bot.domain import invite
 from bot.domain.enums import Channel
@@ -155,7 +156,9 @@ async def _code_holder(session: AsyncSession, channel: Channel, code: str) -> tu
     linked = exists().where(ChannelIdentity.staff_id == Staff.id, ChannelIdentity.channel == channel)
     row = (
         await session.execute(
-            select(Staff, linked).where(Staff.invite_code_hash == invite.hash_code(code), Staff.active.is_(True))
+            select(Staff, linked).where(
+                Staff.invite_code_hash.in_(invite.code_hashes(code, deployment_key_of(session))), Staff.active.is_(True)
+            )
         )
     ).first()
     return (None, False) if row is None else (row[0], bool(row[1]))

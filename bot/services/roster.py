@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.db.engine import deployment_key_of
 from bot.db.models import ChannelIdentity, Department, Staff
 from bot.domain import invite
 from bot.domain.roster import Problem, RosterParse, RosterRow, display_phone
@@ -77,7 +78,7 @@ async def import_roster(
             session.add(department)
         person = existing.get(row.phone)
         if person is None:
-            person = _new_staff(row, department, now)
+            person = _new_staff(row, department, now, deployment_key_of(session))
             session.add(person)
             await session.flush()
             result.created.append(person.id)
@@ -165,7 +166,7 @@ def _conflicts_with_database(rows: list[RosterRow], existing: dict[str, Staff]) 
     return problems
 
 
-def _new_staff(row: RosterRow, department: Department, now: dt.datetime) -> Staff:
+def _new_staff(row: RosterRow, department: Department, now: dt.datetime, key: bytes | None) -> Staff:
     person = Staff(
         full_name=row.full_name,
         department=department,
@@ -173,7 +174,7 @@ def _new_staff(row: RosterRow, department: Department, now: dt.datetime) -> Staf
         phone=row.phone,
         email=row.email,
         active=True,
-        invite_code_hash=invite.hash_code(invite.new_code()),
+        invite_code_hash=invite.hash_code(invite.new_code(), key),
         created_at=now,
         updated_at=now,
     )
@@ -225,7 +226,7 @@ async def issue_invites(
         if person.identities and not include_linked:
             continue
         code = invite.new_code()
-        person.invite_code_hash = invite.hash_code(code)
+        person.invite_code_hash = invite.hash_code(code, deployment_key_of(session))
         person.invite_used_at = None
         invites.append(Invite(person, code))
     audit.record(session, now, actor, "invites.issue", count=len(invites))
@@ -237,7 +238,9 @@ async def find_by_invite(session: AsyncSession, raw_code: str) -> Staff | None:
     if not invite.looks_like_code(raw_code):
         return None
     return await session.scalar(
-        select(Staff).where(Staff.invite_code_hash == invite.hash_code(raw_code), Staff.active.is_(True))
+        select(Staff).where(
+            Staff.invite_code_hash.in_(invite.code_hashes(raw_code, deployment_key_of(session))), Staff.active.is_(True)
+        )
     )
 
 
