@@ -236,7 +236,10 @@ class Delivery(Base):
     __tablename__ = "delivery"
     __table_args__ = (
         UniqueConstraint("source", "staff_id", "item"),
-        Index("ix_delivery_due", "status", "due_at"),
+        # the claim reads the free rows in this order (status, due_at, id) without a sort
+        Index("ix_delivery_queue", "status", "due_at", "id"),
+        Index("ix_delivery_asked", "asked", "status", "due_at"),  # the few rows someone asked for
+        Index("ix_delivery_person", "staff_id", "status", "due_at", "id"),  # one person's queue, in order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

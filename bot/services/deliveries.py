@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.cache import Cache, cache_of
@@ -277,35 +277,27 @@ async def claim_due(session: AsyncSession, now: dt.datetime, limit: int, channel
     for its retry (``claimed_until`` ahead) holds back that person's later rows, so one
     person's messages arrive in the order they were queued, across retries and restarts.
 
-    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets several processes claim side by side.
+    A handful of statements whatever the backlog: the free rows are read in index order
+    (``ix_delivery_queue``: status, due_at, id), and only the people among them are looked
+    up for a half-sent message or a held row. PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets
+    several processes claim side by side, each skipping the rows another is claiming.
     """
+    free = or_(Delivery.claimed_until.is_(None), Delivery.claimed_until <= now)
     query = (
-        select(Delivery.id, Delivery.staff_id, Delivery.claimed_until)
-        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
+        select(Delivery.id, Delivery.staff_id, Delivery.due_at)
+        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now, free)
         .order_by(Delivery.due_at, Delivery.id)
-        .limit(limit * 8)
+        .limit(limit * 2)
     )
     if channels is not None:
         query = query.where(or_(Delivery.channel.is_(None), Delivery.channel.in_(list(channels))))
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True, of=Delivery)
-    # A message already half sent (chunks left) goes on before anything else to that person.
-    in_progress = dict(
-        (
-            await session.execute(
-                select(Delivery.staff_id, Delivery.id).where(
-                    Delivery.status == DeliveryStatus.PENDING, Delivery.chunk_index > 0
-                )
-            )
-        ).all()
-    )
-    chosen: list[tuple[int, int]] = []  # (delivery, staff)
-    people: set[int] = set()
     # People who asked for a section go first, behind nothing but their own earlier rows: their
     # queue is served before the broadcast backlog, in its own order.
     asking = (
         select(Delivery.staff_id)
-        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now, Delivery.asked.is_(True))
+        .where(Delivery.asked.is_(True), Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
     )
@@ -317,14 +309,37 @@ async def claim_due(session: AsyncSession, now: dt.datetime, limit: int, channel
         theirs = query.where(Delivery.staff_id.in_(askers)).limit(None)
         rows = list((await session.execute(theirs)).all())
     rows += list((await session.execute(query)).all())
-    for delivery_id, staff_id, claimed_until in rows:
+    if not rows:
+        return []
+    # What holds a person back: a half-sent message (it goes on first), or an earlier row in
+    # flight or waiting for its retry.
+    people_here = list({staff_id for _, staff_id, _ in rows})
+    in_progress: dict[int, int] = {}
+    held: dict[int, tuple[dt.datetime, int]] = {}
+    for delivery_id, staff_id, due_at, chunk_index, claimed_until in (
+        await session.execute(
+            select(Delivery.id, Delivery.staff_id, Delivery.due_at, Delivery.chunk_index, Delivery.claimed_until).where(
+                Delivery.staff_id.in_(people_here),
+                Delivery.status == DeliveryStatus.PENDING,
+                or_(Delivery.chunk_index > 0, Delivery.claimed_until > now),
+            )
+        )
+    ).all():
+        if chunk_index > 0:
+            in_progress[staff_id] = delivery_id
+        if claimed_until is not None and claimed_until > now:
+            first = held.get(staff_id)
+            held[staff_id] = (due_at, delivery_id) if first is None else min(first, (due_at, delivery_id))
+    chosen: list[tuple[int, int]] = []  # (delivery, staff)
+    people: set[int] = set()
+    for delivery_id, staff_id, due_at in rows:
         if staff_id in people:
             continue  # not this person's first row
         people.add(staff_id)
         if in_progress.get(staff_id, delivery_id) != delivery_id:
             continue  # their half-sent message goes first
-        if claimed_until is not None and claimed_until > now:
-            continue  # in flight, or waiting for its retry: the person's later rows wait too
+        if staff_id in held and held[staff_id] < (due_at, delivery_id):
+            continue  # an earlier row is in flight, or waiting for its retry: this one waits too
         chosen.append((delivery_id, staff_id))
         if len(chosen) >= limit:
             break
@@ -361,19 +376,21 @@ async def _first_in_line(session: AsyncSession, chosen: list[tuple[int, int]], n
     locked = [(delivery_id, staff_id) for delivery_id, staff_id in chosen if staff_id in granted]
     if not locked:
         return []
-    first: dict[int, tuple[dt.datetime, int]] = {}
-    for staff_id, due_at, delivery_id in (
-        await session.execute(
-            select(Delivery.staff_id, Delivery.due_at, Delivery.id).where(
-                Delivery.staff_id.in_([staff_id for _, staff_id in locked]),
-                Delivery.status == DeliveryStatus.PENDING,
-                Delivery.due_at <= now,
+    # Only the people with an earlier pending row come back: a short answer however long the queue.
+    behind = set(
+        (
+            await session.execute(
+                text(
+                    "SELECT c.person FROM unnest(CAST(:ids AS integer[]), CAST(:people AS integer[])) AS c(id, person) "
+                    "WHERE c.id <> (SELECT d.id FROM delivery AS d WHERE d.staff_id = c.person AND d.status = :pending "
+                    "AND d.due_at <= :now ORDER BY d.due_at, d.id LIMIT 1)"
+                ).bindparams(bindparam("now", type_=Delivery.__table__.c.due_at.type)),
+                {"ids": [d for d, _ in locked], "people": [s for _, s in locked],
+                 "pending": DeliveryStatus.PENDING.value, "now": now},
             )
-        )
-    ).all():
-        if staff_id not in first or (due_at, delivery_id) < first[staff_id]:
-            first[staff_id] = (due_at, delivery_id)
-    return [(delivery_id, staff_id) for delivery_id, staff_id in locked if first.get(staff_id, (None, delivery_id))[1] == delivery_id]
+        ).scalars()
+    )
+    return [(delivery_id, staff_id) for delivery_id, staff_id in locked if staff_id not in behind]
 
 
 async def release_held(session: AsyncSession, now: dt.datetime) -> int:
@@ -437,9 +454,10 @@ async def load_targets(
 ) -> list[Target]:
     """The claimed rows with what it takes to render and send them, in a few queries;
     ``compose`` turns a row that is not a section into its message."""
+    # Columns, not objects: a batch at a high ceiling is hundreds of rows, read and dropped.
     rows = (
-        await session.scalars(
-            select(Delivery).where(Delivery.id.in_(list(ids)), Delivery.status == DeliveryStatus.PENDING)
+        await session.execute(
+            select(*Delivery.__table__.c).where(Delivery.id.in_(list(ids)), Delivery.status == DeliveryStatus.PENDING)
         )
     ).all()
     campaign_docs = dict(
@@ -453,12 +471,14 @@ async def load_targets(
     )
     staff_ids = {r.staff_id for r in rows}
     people = {
-        s.id: s for s in (await session.scalars(select(Staff).where(Staff.id.in_(staff_ids)))).all()
+        s.id: s for s in (await session.execute(
+            select(Staff.id, Staff.active, Staff.preferred_channel, Staff.last_channel).where(Staff.id.in_(staff_ids))
+        )).all()
     }
-    identities: dict[int, list[ChannelIdentity]] = {}
+    identities: dict[int, list[Any]] = {}
     for identity in (
-        await session.scalars(
-            select(ChannelIdentity).where(
+        await session.execute(
+            select(ChannelIdentity.id, ChannelIdentity.staff_id, ChannelIdentity.channel, ChannelIdentity.chat_id).where(
                 ChannelIdentity.staff_id.in_(staff_ids), ChannelIdentity.reachable.is_(True)
             )
         )
@@ -503,7 +523,7 @@ async def _several_open(session: AsyncSession, staff_ids: set[int]) -> dict[int,
     return {staff_id: found for staff_id, found in names.items() if len(found) > 1}
 
 
-async def _job(session: AsyncSession, row: Delivery, document_id: int | None, compose: Compose) -> Job:
+async def _job(session: AsyncSession, row: Any, document_id: int | None, compose: Compose) -> Job:
     section = None
     title, count = None, 0
     if document_id is not None:
@@ -529,7 +549,7 @@ async def _job(session: AsyncSession, row: Delivery, document_id: int | None, co
     )
 
 
-def _route(staff: Staff | None, identities: list[ChannelIdentity], available: Sequence[Channel]) -> ChannelIdentity | None:
+def _route(staff: Any, identities: list[Any], available: Sequence[Channel]) -> Any:
     """The identity a message goes to: the person's chosen channel, else the one they
     used last, else any; reachable ones only, and only on channels this process runs."""
     if staff is None or not staff.active:

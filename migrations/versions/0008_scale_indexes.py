@@ -1,0 +1,33 @@
+"""Indexes for a province-sized audience: the claim reads the queue in index order, the rows
+someone asked for are found without a scan.
+
+Revision ID: 0008
+Revises: 0006
+Create Date: 2026-11-26 18:40:00
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+
+
+revision: str = '0008'
+down_revision: Union[str, Sequence[str], None] = '0006'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index('ix_delivery_due')
+        batch_op.create_index('ix_delivery_queue', ['status', 'due_at', 'id'], unique=False)
+        batch_op.create_index('ix_delivery_asked', ['asked', 'status', 'due_at'], unique=False)
+        batch_op.create_index('ix_delivery_person', ['staff_id', 'status', 'due_at', 'id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index('ix_delivery_person')
+        batch_op.drop_index('ix_delivery_asked')
+        batch_op.drop_index('ix_delivery_queue')
+        batch_op.create_index('ix_delivery_due', ['status', 'due_at'], unique=False)
