@@ -264,7 +264,13 @@ class Runtime:
         never exceed it. Measured in ``bench/processes.py``."""
         if self.cluster is None or self.worker is None:
             return
+        was_leader = self.cluster.leader
         standing = await self.cluster.refresh()
+        if standing.leader and not was_leader:
+            # what this process noted when it last ran the tick may have changed since under
+            # another leader: the tick's own notes are worked out afresh
+            self.cache.invalidate("watermarks")
+            self.cache.invalidate("reminders")
         for budget in self.worker.budgets.values():
             budget.set_rate(self.settings.send_rate / standing.live)
 

@@ -168,7 +168,10 @@ async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.
     if not members:
         return 0
     cache = cache_of(session)
-    signature = tuple(members)
+    # What the next due time depends on: the audience and the campaign's plan (another process
+    # may have changed the window since the watermark was set).
+    signature = (tuple(members), campaign.document_id, campaign.start_on, campaign.end_on,
+                 campaign.send_window_start, campaign.send_window_end, campaign.reminder_tail_days)
     known = cache.get("watermarks", campaign.id)
     if known is not None and known[0] == signature and now + HORIZON < known[1]:
         return 0
