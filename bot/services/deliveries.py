@@ -12,7 +12,8 @@ import dataclasses
 import datetime as dt
 import enum
 import functools
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,36 +104,65 @@ class MemberClock:
     starts_at: dt.datetime  # when this person could first receive (joined and linked)
 
 
-async def reachable_members(session: AsyncSession, campaign: Campaign) -> tuple[list[MemberClock], int]:
-    """Members who can receive now (active, linked, reachable), and the audience size."""
-    members = (
-        await session.execute(
-            select(CampaignMember.staff_id, CampaignMember.joined_at)
+MEMBER_CHUNK = 5_000  # members read at once: the tick never holds a whole audience in memory
+
+
+async def audience_size(session: AsyncSession, campaign: Campaign) -> int:
+    """Active members of the campaign (linked or not): the stagger spreads over all of them."""
+    return int(
+        await session.scalar(
+            select(func.count(CampaignMember.id))
             .join(Staff, Staff.id == CampaignMember.staff_id)
-            .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None), Staff.active.is_(True))
-            .order_by(CampaignMember.id)
+            .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None),
+                   Staff.active.is_(True))
         )
-    ).all()
-    linked = dict(
-        (
+        or 0
+    )
+
+
+async def member_chunks(session: AsyncSession, campaign: Campaign,
+                        size: int | None = None) -> AsyncIterator[list[MemberClock]]:
+    """Members who can receive now (active, linked, reachable), ``size`` (``MEMBER_CHUNK``) at
+    a time in the audience's order, each with their place in the whole audience."""
+    size = size or MEMBER_CHUNK
+    index, after = 0, 0
+    while True:
+        members = (
             await session.execute(
-                select(ChannelIdentity.staff_id, func.min(ChannelIdentity.linked_at))
-                .where(
-                    ChannelIdentity.reachable.is_(True),
-                    ChannelIdentity.staff_id.in_(
-                        select(CampaignMember.staff_id).where(CampaignMember.campaign_id == campaign.id)
-                    ),
-                )
-                .group_by(ChannelIdentity.staff_id)
+                select(CampaignMember.id, CampaignMember.staff_id, CampaignMember.joined_at)
+                .join(Staff, Staff.id == CampaignMember.staff_id)
+                .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None),
+                       Staff.active.is_(True), CampaignMember.id > after)
+                .order_by(CampaignMember.id)
+                .limit(size)
             )
         ).all()
-    )
-    clocks = [
-        MemberClock(staff_id, index, max(joined_at, linked[staff_id]))
-        for index, (staff_id, joined_at) in enumerate(members)
-        if staff_id in linked
-    ]
-    return clocks, len(members)
+        if not members:
+            return
+        after = members[-1][0]
+        linked = dict(
+            (
+                await session.execute(
+                    select(ChannelIdentity.staff_id, func.min(ChannelIdentity.linked_at))
+                    .where(ChannelIdentity.reachable.is_(True),
+                           ChannelIdentity.staff_id.in_([staff_id for _, staff_id, _ in members]))
+                    .group_by(ChannelIdentity.staff_id)
+                )
+            ).all()
+        )
+        yield [
+            MemberClock(staff_id, index + place, max(joined_at, linked[staff_id]))
+            for place, (_, staff_id, joined_at) in enumerate(members)
+            if staff_id in linked
+        ]
+        index += len(members)
+
+
+async def reachable_members(session: AsyncSession, campaign: Campaign) -> tuple[list[MemberClock], int]:
+    """Members who can receive now (active, linked, reachable), and the audience size (all at
+    once: for small audiences and tests; the tick reads :func:`member_chunks`)."""
+    clocks = [clock async for chunk in member_chunks(session, campaign) for clock in chunk]
+    return clocks, await audience_size(session, campaign)
 
 
 def personal_due(plan: drip.DripPlan, member: MemberClock, audience: int, opened_at: dt.datetime,
@@ -162,16 +192,26 @@ FAR = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.datetime, tz: str) -> int:
     """Make the delivery rows whose time has come (idempotent: existing rows stay).
 
-    The tick runs every few seconds; a watermark (the next due time, for this
-    audience) lets it skip the work until something can be due."""
-    members, audience = await reachable_members(session, campaign)
-    if not members:
+    The tick runs every few seconds; a watermark (the next due time, for this audience and
+    plan) lets it skip the work until something can be due. The audience is read in chunks
+    (``MEMBER_CHUNK``), with only that chunk's existing rows: memory stays flat whatever the
+    audience (a province: 100,000 people × 40 sections is 4 million rows)."""
+    audience = await audience_size(session, campaign)
+    if not audience:
         return 0
     cache = cache_of(session)
     # What the next due time depends on: the audience and the campaign's plan (another process
     # may have changed the window since the watermark was set).
-    signature = (tuple(members), campaign.document_id, campaign.start_on, campaign.end_on,
-                 campaign.send_window_start, campaign.send_window_end, campaign.reminder_tail_days)
+    digest = hashlib.blake2b(repr((campaign.document_id, campaign.start_on, campaign.end_on,
+                                   campaign.send_window_start, campaign.send_window_end,
+                                   campaign.reminder_tail_days, audience)).encode(), digest_size=16)
+    reachable = 0
+    async for chunk in member_chunks(session, campaign):
+        reachable += len(chunk)
+        digest.update(repr([(m.staff_id, m.index, m.starts_at) for m in chunk]).encode())
+    if not reachable:
+        return 0
+    signature = digest.digest()
     known = cache.get("watermarks", campaign.id)
     if known is not None and known[0] == signature and now + HORIZON < known[1]:
         return 0
@@ -179,27 +219,33 @@ async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.
     sections = {s.ordinal: s for s in views}
     plan = plan_for(campaign, views, tz, cache)
     source = campaign_source(campaign.id)
-    existing = set(
-        (
-            await session.execute(
-                select(Delivery.staff_id, Delivery.item).where(
-                    Delivery.source == source, Delivery.kind == DeliveryKind.SECTION
-                )
-            )
-        ).all()
-    )
-    rows: list[dict[str, Any]] = []
+    queued = 0
     next_due = FAR
-    for member in members:
-        for ordinal, due in personal_due(plan, member, audience, campaign.starts_at, cache).items():
-            if (member.staff_id, ordinal) in existing:
-                continue
-            if due <= now + HORIZON:
-                rows.append(_section_row(campaign, member.staff_id, sections[ordinal], max(due, now - HORIZON), now))
-            else:
-                next_due = min(next_due, due)
+    async for members in member_chunks(session, campaign):
+        existing = set(
+            (
+                await session.execute(
+                    select(Delivery.staff_id, Delivery.item).where(
+                        Delivery.source == source,
+                        Delivery.staff_id.in_([m.staff_id for m in members]),
+                        Delivery.kind == DeliveryKind.SECTION,
+                    )
+                )
+            ).all()
+        )
+        rows: list[dict[str, Any]] = []
+        for member in members:
+            for ordinal, due in personal_due(plan, member, audience, campaign.starts_at, cache).items():
+                if (member.staff_id, ordinal) in existing:
+                    continue
+                if due <= now + HORIZON:
+                    rows.append(_section_row(campaign, member.staff_id, sections[ordinal], max(due, now - HORIZON), now))
+                else:
+                    next_due = min(next_due, due)
+        if rows:
+            queued += await insert_ignoring_duplicates(session, Delivery, rows)
     after_commit(session, functools.partial(cache.put, "watermarks", campaign.id, (signature, next_due)))
-    return await insert_ignoring_duplicates(session, Delivery, rows)
+    return queued
 
 
 def _section_row(campaign: Campaign, staff_id: int, section: SectionView, due: dt.datetime, now: dt.datetime) -> dict[str, Any]:
