@@ -331,7 +331,7 @@ async def stored_acks(runtime: Runtime, campaign_id: int) -> int:
 
 async def bench_gather(client: SandboxClient, args: argparse.Namespace) -> dict[str, Any]:
     await client.reset()
-    people = math.ceil(args.messages / args.rounds)
+    people = math.ceil(args.peer_messages / args.rounds)
     chat_ids = await started_users(client, people)
     request = HTTPXRequest(connection_pool_size=256, pool_timeout=120)
     limiter = AIORateLimiter(overall_max_rate=args.rate, overall_time_period=1, group_max_rate=20,
@@ -396,6 +396,9 @@ if __name__ == "__main__":
     parser.add_argument("--postgres", default=None, help="a PostgreSQL server URL (a database is created and dropped)")
     parser.add_argument("--only", nargs="+", default=["broadcast", "presses"], choices=["broadcast", "presses"])
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--peer-messages", type=int, default=5_000,
+                        help="the peer's broadcast: 20,000 coroutines under AIORateLimiter spend minutes of CPU "
+                             "in the limiter and httpx, so it sends fewer")
     from bot.runtime import run_event_loop
 
     run_event_loop(main(parser.parse_args()))
