@@ -7,7 +7,7 @@ a paid broadcast allows), 1 msg/s per chat and a latency on every call.
                SEND_RATE = the ceiling, on each database; beside it python-telegram-bot's
                default httpx transport under ``AIORateLimiter`` with ``asyncio.gather``.
 (b) presses:   the same broadcast again while ``--presses`` "Đã đọc" presses arrive through the
-               webhook from ``--users`` concurrent virtual users (each presses, waits for the
+               webhook from ``--users`` concurrent virtual users, in a process of their own (each presses, waits for the
                answer, presses again): every press stored? answer latency p50/p99, presses a
                second, and what the broadcast kept of its ceiling meanwhile.
 
@@ -24,6 +24,7 @@ import asyncio
 import datetime as dt
 import json
 import math
+import multiprocessing
 import os
 import resource
 import sys
@@ -31,6 +32,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -222,11 +224,15 @@ async def bench_outbox(client: SandboxClient, url: str, kind: str, args: argpars
         worker = asyncio.create_task(runtime.worker.run())
         runtime.worker.wake()
         if pressing is not None:
-            press_task = asyncio.create_task(press_all(client, pressing, args.users))
+            # the virtual users press from a process of their own, as people do from their phones
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            press_task = asyncio.get_running_loop().run_in_executor(
+                pool, press_in_process, client.url, pressing["wanted"], pressing["message_ids"], args.users)
         wall = await wait_sent(client, before["messages_sent"] + total, total * 2 / args.rate + 120)
         cpu_used = time.process_time() - cpu
         if pressing is not None:
             press_part = await press_task
+            pool.shutdown()
             press_part["stored"] = await stored_acks(runtime, pressing["campaign_id"])
         runtime.worker.stop()
         await worker
@@ -282,6 +288,14 @@ async def prepare_presses(client: SandboxClient, runtime: Runtime, now: dt.datet
     wanted = [(chat, AckAction(campaign_id, o).encode()) for chat in chat_ids for o in ordinals][:presses]
     return {"campaign_id": campaign_id, "wanted": wanted, "message_ids": message_ids,
             "setup_messages": len(chat_ids)}
+
+
+def press_in_process(url: str, wanted: list[tuple[int, str]], message_ids: dict[int, int], users: int) -> dict[str, Any]:
+    async def run() -> dict[str, Any]:
+        async with SandboxClient(url) as client:
+            return await press_all(client, {"wanted": wanted, "message_ids": message_ids}, users)
+
+    return asyncio.run(run())
 
 
 async def press_all(client: SandboxClient, pressing: dict[str, Any], users: int) -> dict[str, Any]:
