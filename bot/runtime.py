@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import math
 import os
 import socket
 from collections.abc import Coroutine, Sequence
@@ -40,12 +41,14 @@ from bot.domain.messages import Message
 from bot.outbox.protocol import ChannelAdapter, SendError, Unauthorized
 from bot.outbox.worker import Outbox
 from bot.services import deliveries, heartbeat, reminders, updates
+from bot.services.cluster import Cluster
 from bot.services.clock import Clock, SystemClock
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 5
+CLUSTER_SECONDS = 2  # how often a process counts the live ones and tries to lead (PostgreSQL)
 STOP_POLLING_SECONDS = 3.0
 
 T = TypeVar("T")
@@ -77,6 +80,13 @@ class RuntimeOptions:
     set_commands: bool = True
     migrate: bool = True
     check_tokens: bool = False  # getMe on every messenger before starting (``congkhai run``)
+
+
+def claim_batch(send_rate: float) -> int:
+    """Rows claimed at once: a quarter of a second's sending, at least 64. A claim costs a few
+    statements whatever its size, so at a high ceiling (a paid broadcast, 1,000 msg/s) small
+    batches would spend the time between sends claiming (measured in ``bench/scale.py``)."""
+    return max(64, math.ceil(send_rate / 4))
 
 
 class TokensRefused(SendError):
@@ -118,6 +128,7 @@ class Runtime:
         self.chat: Chat | None = None
         self.cache = Cache()  # what this process keeps in memory about the database (bot/db/cache.py)
         self.scheduler: AsyncIOScheduler | None = None
+        self.cluster: Cluster | None = None  # several processes on one PostgreSQL database
         self._worker_task: asyncio.Task[None] | None = None
         self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self.reminder_policy = reminders.ReminderPolicy(
@@ -142,6 +153,7 @@ class Runtime:
             self.channels[Channel.ZALO] = self.zalo
         self.worker = Outbox(
             self.sessions, self.clock, self.channels, rate=self.settings.send_rate,
+            batch=claim_batch(self.settings.send_rate), concurrency=claim_batch(self.settings.send_rate),
             chat_rate=self.settings.chat_send_rate, chat_burst=self.settings.chat_send_burst, compose=self._compose,
             on_resumed=self._token_accepted,
         )
@@ -160,14 +172,17 @@ class Runtime:
         if self.options.run_worker:
             self._worker_task = asyncio.create_task(self.worker.run(), name="delivery-worker")
         if self.options.run_scheduler:
+            self.cluster = Cluster(self.engine)
+            await self.coordinate()
             self.scheduler = AsyncIOScheduler(timezone="UTC")
-            self.scheduler.add_job(self.tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True)
+            self.scheduler.add_job(self.scheduled_tick, "interval", seconds=TICK_SECONDS, max_instances=1, coalesce=True)
+            self.scheduler.add_job(self.coordinate, "interval", seconds=CLUSTER_SECONDS, max_instances=1, coalesce=True)
             self.scheduler.add_job(
                 self.heartbeat, "interval", seconds=heartbeat.INTERVAL.total_seconds(), max_instances=1, coalesce=True
             )
             self.scheduler.start()
             await self.heartbeat()
-            await self.tick()
+            await self.scheduled_tick()
 
     def _secret(self) -> bytes | None:
         """The key of the keyed hashes kept in the database, from ``SECRET_KEY``: the same in
@@ -241,6 +256,32 @@ class Runtime:
             self._wake()
         return report
 
+    async def coordinate(self) -> None:
+        """Several processes on one database: only the leader ticks, and each sends at its part
+        of the messenger's overall limit (SEND_RATE / live processes), so that together they
+        never exceed it. Measured in ``bench/processes.py``."""
+        if self.cluster is None or self.worker is None:
+            return
+        was_leader = self.cluster.leader
+        standing = await self.cluster.refresh()
+        if standing.leader and not was_leader:
+            # what this process noted when it last ran the tick may have changed since under
+            # another leader: the tick's own notes are worked out afresh
+            self.cache.invalidate("watermarks")
+            self.cache.invalidate("reminders")
+        for budget in self.worker.budgets.values():
+            budget.set_rate(self.settings.send_rate / standing.live)
+
+    @property
+    def leader(self) -> bool:
+        """This process runs the scheduler's tick (always, on SQLite or without a cluster)."""
+        return self.cluster is None or self.cluster.leader
+
+    async def scheduled_tick(self) -> None:
+        """The scheduler's tick: on the leader only (the heartbeat stays per process)."""
+        if self.leader:
+            await self.tick()
+
     async def heartbeat(self) -> None:
         """The mark that this process is serving: the continuity evidence of every open window."""
         assert self.sessions is not None
@@ -255,6 +296,8 @@ class Runtime:
         polling: asyncio.Future[None] | None = None
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+        if self.cluster is not None:
+            await self.cluster.close()
         if self.telegram is not None:
             app = self.telegram.application
             if app.updater is not None and app.updater.running:

@@ -22,7 +22,10 @@ T = TypeVar("T")
 LIMITS: dict[str, int] = {
     "sections": 256,  # document id -> its sections
     "plans": 256,  # a campaign's drip plan
-    "dues": 20_000,  # (plan, member, audience) -> each section's due time for that person
+    # (plan, member, audience) -> each section's due time for that person: a dict of 40 times is
+    # about 3 KB, and the tick walks the audience in order, so an audience larger than this
+    # misses every time anyway; 5,000 keeps small agencies' ticks cheap and a province's bot small
+    "dues": 5_000,
     "catch_ups": 4_096,  # (plan, joined) -> the catch-up plan of a late joiner
     "watermarks": 1_024,  # campaign -> (audience, next due time): the tick skips until then
     "reminders": 1_024,  # (campaign, day) -> who was reachable when that day was worked out

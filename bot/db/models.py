@@ -237,14 +237,19 @@ class Delivery(Base):
     __tablename__ = "delivery"
     __table_args__ = (
         UniqueConstraint("source", "staff_id", "item"),
-        Index("ix_delivery_due", "status", "due_at"),
+        # the claim reads the free rows in this order (status, due_at, id) without a sort
+        Index("ix_delivery_queue", "status", "due_at", "id"),
+        Index("ix_delivery_asked", "asked", "status", "due_at"),  # the few rows someone asked for
+        Index("ix_delivery_person", "staff_id", "status", "due_at", "id"),  # one person's queue, in order
+        # a campaign's sent sections per person, read from the index alone (the reports)
+        Index("ix_delivery_campaign", "campaign_id", "kind", "status", "staff_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # "campaign:<id>", "announcement:<id>", "reminder:<id>", "notice:<key>"
     source: Mapped[str] = mapped_column(String(100))
     kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind))
-    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))  # ix_delivery_campaign
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcement.id"), index=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     section_id: Mapped[int | None] = mapped_column(ForeignKey("section.id"))
@@ -269,7 +274,10 @@ class Delivery(Base):
 
 class Ack(Base):
     __tablename__ = "ack"
-    __table_args__ = (UniqueConstraint("campaign_id", "staff_id", "item"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "staff_id", "item"),
+        Index("ix_ack_campaign_via", "campaign_id", "staff_id", "item", "via"),  # the reports, from the index alone
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))

@@ -73,6 +73,7 @@ class SendBudget:
         chat_burst: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._fixed_burst = burst
         self.rate = rate
         self.burst = burst if burst is not None else max(1.0, round(rate / 3))
         self.limiter = AsyncLimiter(self.burst, self.burst / rate)
@@ -90,6 +91,16 @@ class SendBudget:
         self._recent: deque[tuple[float, str]] = deque()
         self.granted = 0
         self.rate_limited = 0
+
+    def set_rate(self, rate: float) -> None:
+        """A new overall rate (several processes share the messenger's limit: each takes its
+        part). The turn being waited for keeps the old pace; the next ones take the new."""
+        if rate <= 0 or rate == self.rate:
+            return
+        self.rate = rate
+        self.burst = self._fixed_burst if self._fixed_burst is not None else max(1.0, round(rate / 3))
+        self.limiter = AsyncLimiter(self.burst, self.burst / rate)
+        self._changed.set()
 
     # --- waiting for a turn -------------------------------------------------------------------
 

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.messages import Attachment, Message
 from bot.domain.texts import t
-from bot.reports import admin_docx, charts, workbook
 from bot.services import report_data
 from bot.services.report_data import ReportRefused
 from bot.settings import Settings
@@ -58,6 +57,10 @@ async def render_period_report(
 async def render(
     session: AsyncSession, report: report_data.Report, fmt: Format, progress: Callable[[int], None] | None = None
 ) -> bytes:
+    # The file libraries (openpyxl, which loads numpy; python-docx; matplotlib) are loaded when
+    # a file is made, not by every process that might make one: a bot that only sends stays small.
+    from bot.reports import admin_docx, workbook
+
     if fmt == "xlsx":
         return await workbook.to_xlsx(report, report_data.member_rows(session, report.campaigns), progress)
     if fmt == "csv":
@@ -65,6 +68,8 @@ async def render(
     # Drawing and laying out take a moment of CPU: off the event loop, so the bot keeps answering.
     if fmt == "docx":
         return await asyncio.to_thread(admin_docx.to_docx, report)
+    from bot.reports import charts
+
     return await asyncio.to_thread(charts.to_png, report)
 
 

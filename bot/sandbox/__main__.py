@@ -23,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--no-rate-limits", action="store_true", help="never answer 429")
     parser.add_argument("--overall-rate", type=float, default=30.0, help="messages/s across all chats")
+    parser.add_argument("--overall-burst", type=float, default=None,
+                        help="messages at once across all chats (default: a second's worth of --overall-rate)")
     parser.add_argument("--per-chat-rate", type=float, default=1.0, help="messages/s in one chat")
     parser.add_argument("--server-error-rate", type=float, default=0.0, help="fraction of calls answered 502")
     parser.add_argument("--timeout-rate", type=float, default=0.0, help="fraction of calls held until the client gives up")
@@ -49,6 +51,7 @@ async def _serve(args: argparse.Namespace) -> None:
         seed=args.seed,
     )
     await sandbox.start(args.host, args.port)
+    await sandbox.configure(overall_burst=args.overall_burst if args.overall_burst is not None else args.overall_rate)
     for spec in args.user:
         user_id, _, rest = spec.partition(":")
         name, _, phone = rest.partition(":")

@@ -270,15 +270,15 @@ async def sync_members(session: AsyncSession, campaign: Campaign, now: dt.dateti
     """Keep an open campaign's audience in step with the roster: people added since
     the start join late (with their own catch-up pace and the campaign's deadline),
     people deactivated leave and get nothing more. Returns (joined, left)."""
-    current = dict(
-        (
-            await session.execute(
-                select(CampaignMember.staff_id, CampaignMember.id).where(CampaignMember.campaign_id == campaign.id)
-            )
-        ).all()
+    # Only the newcomers are read (usually none): the tick never loads the whole audience.
+    already = select(CampaignMember.id).where(
+        CampaignMember.campaign_id == campaign.id, CampaignMember.staff_id == Staff.id
     )
-    matching = set((await session.scalars(select(Staff.id).where(*audience_filter(campaign.audience)))).all())
-    joiners = sorted(matching - set(current))
+    joiners = (
+        await session.scalars(
+            select(Staff.id).where(*audience_filter(campaign.audience), ~already.exists()).order_by(Staff.id)
+        )
+    ).all()
     session.add_all(
         CampaignMember(campaign_id=campaign.id, staff_id=sid, joined_at=now, late=True, deadline_at=campaign.ends_at)
         for sid in joiners

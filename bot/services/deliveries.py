@@ -12,11 +12,12 @@ import dataclasses
 import datetime as dt
 import enum
 import functools
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.cache import Cache, cache_of
@@ -103,36 +104,65 @@ class MemberClock:
     starts_at: dt.datetime  # when this person could first receive (joined and linked)
 
 
-async def reachable_members(session: AsyncSession, campaign: Campaign) -> tuple[list[MemberClock], int]:
-    """Members who can receive now (active, linked, reachable), and the audience size."""
-    members = (
-        await session.execute(
-            select(CampaignMember.staff_id, CampaignMember.joined_at)
+MEMBER_CHUNK = 5_000  # members read at once: the tick never holds a whole audience in memory
+
+
+async def audience_size(session: AsyncSession, campaign: Campaign) -> int:
+    """Active members of the campaign (linked or not): the stagger spreads over all of them."""
+    return int(
+        await session.scalar(
+            select(func.count(CampaignMember.id))
             .join(Staff, Staff.id == CampaignMember.staff_id)
-            .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None), Staff.active.is_(True))
-            .order_by(CampaignMember.id)
+            .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None),
+                   Staff.active.is_(True))
         )
-    ).all()
-    linked = dict(
-        (
+        or 0
+    )
+
+
+async def member_chunks(session: AsyncSession, campaign: Campaign,
+                        size: int | None = None) -> AsyncIterator[list[MemberClock]]:
+    """Members who can receive now (active, linked, reachable), ``size`` (``MEMBER_CHUNK``) at
+    a time in the audience's order, each with their place in the whole audience."""
+    size = size or MEMBER_CHUNK
+    index, after = 0, 0
+    while True:
+        members = (
             await session.execute(
-                select(ChannelIdentity.staff_id, func.min(ChannelIdentity.linked_at))
-                .where(
-                    ChannelIdentity.reachable.is_(True),
-                    ChannelIdentity.staff_id.in_(
-                        select(CampaignMember.staff_id).where(CampaignMember.campaign_id == campaign.id)
-                    ),
-                )
-                .group_by(ChannelIdentity.staff_id)
+                select(CampaignMember.id, CampaignMember.staff_id, CampaignMember.joined_at)
+                .join(Staff, Staff.id == CampaignMember.staff_id)
+                .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None),
+                       Staff.active.is_(True), CampaignMember.id > after)
+                .order_by(CampaignMember.id)
+                .limit(size)
             )
         ).all()
-    )
-    clocks = [
-        MemberClock(staff_id, index, max(joined_at, linked[staff_id]))
-        for index, (staff_id, joined_at) in enumerate(members)
-        if staff_id in linked
-    ]
-    return clocks, len(members)
+        if not members:
+            return
+        after = members[-1][0]
+        linked = dict(
+            (
+                await session.execute(
+                    select(ChannelIdentity.staff_id, func.min(ChannelIdentity.linked_at))
+                    .where(ChannelIdentity.reachable.is_(True),
+                           ChannelIdentity.staff_id.in_([staff_id for _, staff_id, _ in members]))
+                    .group_by(ChannelIdentity.staff_id)
+                )
+            ).all()
+        )
+        yield [
+            MemberClock(staff_id, index + place, max(joined_at, linked[staff_id]))
+            for place, (_, staff_id, joined_at) in enumerate(members)
+            if staff_id in linked
+        ]
+        index += len(members)
+
+
+async def reachable_members(session: AsyncSession, campaign: Campaign) -> tuple[list[MemberClock], int]:
+    """Members who can receive now (active, linked, reachable), and the audience size (all at
+    once: for small audiences and tests; the tick reads :func:`member_chunks`)."""
+    clocks = [clock async for chunk in member_chunks(session, campaign) for clock in chunk]
+    return clocks, await audience_size(session, campaign)
 
 
 def personal_due(plan: drip.DripPlan, member: MemberClock, audience: int, opened_at: dt.datetime,
@@ -162,13 +192,26 @@ FAR = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.datetime, tz: str) -> int:
     """Make the delivery rows whose time has come (idempotent: existing rows stay).
 
-    The tick runs every few seconds; a watermark (the next due time, for this
-    audience) lets it skip the work until something can be due."""
-    members, audience = await reachable_members(session, campaign)
-    if not members:
+    The tick runs every few seconds; a watermark (the next due time, for this audience and
+    plan) lets it skip the work until something can be due. The audience is read in chunks
+    (``MEMBER_CHUNK``), with only that chunk's existing rows: memory stays flat whatever the
+    audience (a province: 100,000 people × 40 sections is 4 million rows)."""
+    audience = await audience_size(session, campaign)
+    if not audience:
         return 0
     cache = cache_of(session)
-    signature = tuple(members)
+    # What the next due time depends on: the audience and the campaign's plan (another process
+    # may have changed the window since the watermark was set).
+    digest = hashlib.blake2b(repr((campaign.document_id, campaign.start_on, campaign.end_on,
+                                   campaign.send_window_start, campaign.send_window_end,
+                                   campaign.reminder_tail_days, audience)).encode(), digest_size=16)
+    reachable = 0
+    async for chunk in member_chunks(session, campaign):
+        reachable += len(chunk)
+        digest.update(repr([(m.staff_id, m.index, m.starts_at) for m in chunk]).encode())
+    if not reachable:
+        return 0
+    signature = digest.digest()
     known = cache.get("watermarks", campaign.id)
     if known is not None and known[0] == signature and now + HORIZON < known[1]:
         return 0
@@ -176,27 +219,33 @@ async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.
     sections = {s.ordinal: s for s in views}
     plan = plan_for(campaign, views, tz, cache)
     source = campaign_source(campaign.id)
-    existing = set(
-        (
-            await session.execute(
-                select(Delivery.staff_id, Delivery.item).where(
-                    Delivery.source == source, Delivery.kind == DeliveryKind.SECTION
-                )
-            )
-        ).all()
-    )
-    rows: list[dict[str, Any]] = []
+    queued = 0
     next_due = FAR
-    for member in members:
-        for ordinal, due in personal_due(plan, member, audience, campaign.starts_at, cache).items():
-            if (member.staff_id, ordinal) in existing:
-                continue
-            if due <= now + HORIZON:
-                rows.append(_section_row(campaign, member.staff_id, sections[ordinal], max(due, now - HORIZON), now))
-            else:
-                next_due = min(next_due, due)
+    async for members in member_chunks(session, campaign):
+        existing = set(
+            (
+                await session.execute(
+                    select(Delivery.staff_id, Delivery.item).where(
+                        Delivery.source == source,
+                        Delivery.staff_id.in_([m.staff_id for m in members]),
+                        Delivery.kind == DeliveryKind.SECTION,
+                    )
+                )
+            ).all()
+        )
+        rows: list[dict[str, Any]] = []
+        for member in members:
+            for ordinal, due in personal_due(plan, member, audience, campaign.starts_at, cache).items():
+                if (member.staff_id, ordinal) in existing:
+                    continue
+                if due <= now + HORIZON:
+                    rows.append(_section_row(campaign, member.staff_id, sections[ordinal], max(due, now - HORIZON), now))
+                else:
+                    next_due = min(next_due, due)
+        if rows:
+            queued += await insert_ignoring_duplicates(session, Delivery, rows)
     after_commit(session, functools.partial(cache.put, "watermarks", campaign.id, (signature, next_due)))
-    return await insert_ignoring_duplicates(session, Delivery, rows)
+    return queued
 
 
 def _section_row(campaign: Campaign, staff_id: int, section: SectionView, due: dt.datetime, now: dt.datetime) -> dict[str, Any]:
@@ -277,35 +326,27 @@ async def claim_due(session: AsyncSession, now: dt.datetime, limit: int, channel
     for its retry (``claimed_until`` ahead) holds back that person's later rows, so one
     person's messages arrive in the order they were queued, across retries and restarts.
 
-    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets several processes claim side by side.
+    A handful of statements whatever the backlog: the free rows are read in index order
+    (``ix_delivery_queue``: status, due_at, id), and only the people among them are looked
+    up for a half-sent message or a held row. PostgreSQL: ``FOR UPDATE SKIP LOCKED`` lets
+    several processes claim side by side, each skipping the rows another is claiming.
     """
+    free = or_(Delivery.claimed_until.is_(None), Delivery.claimed_until <= now)
     query = (
-        select(Delivery.id, Delivery.staff_id, Delivery.claimed_until)
-        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
+        select(Delivery.id, Delivery.staff_id, Delivery.due_at)
+        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now, free)
         .order_by(Delivery.due_at, Delivery.id)
-        .limit(limit * 8)
+        .limit(limit * 2)
     )
     if channels is not None:
         query = query.where(or_(Delivery.channel.is_(None), Delivery.channel.in_(list(channels))))
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True, of=Delivery)
-    # A message already half sent (chunks left) goes on before anything else to that person.
-    in_progress = dict(
-        (
-            await session.execute(
-                select(Delivery.staff_id, Delivery.id).where(
-                    Delivery.status == DeliveryStatus.PENDING, Delivery.chunk_index > 0
-                )
-            )
-        ).all()
-    )
-    chosen: list[tuple[int, int]] = []  # (delivery, staff)
-    people: set[int] = set()
     # People who asked for a section go first, behind nothing but their own earlier rows: their
     # queue is served before the broadcast backlog, in its own order.
     asking = (
         select(Delivery.staff_id)
-        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now, Delivery.asked.is_(True))
+        .where(Delivery.asked.is_(True), Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now)
         .order_by(Delivery.due_at, Delivery.id)
         .limit(limit)
     )
@@ -317,14 +358,37 @@ async def claim_due(session: AsyncSession, now: dt.datetime, limit: int, channel
         theirs = query.where(Delivery.staff_id.in_(askers)).limit(None)
         rows = list((await session.execute(theirs)).all())
     rows += list((await session.execute(query)).all())
-    for delivery_id, staff_id, claimed_until in rows:
+    if not rows:
+        return []
+    # What holds a person back: a half-sent message (it goes on first), or an earlier row in
+    # flight or waiting for its retry.
+    people_here = list({staff_id for _, staff_id, _ in rows})
+    in_progress: dict[int, int] = {}
+    held: dict[int, tuple[dt.datetime, int]] = {}
+    for delivery_id, staff_id, due_at, chunk_index, claimed_until in (
+        await session.execute(
+            select(Delivery.id, Delivery.staff_id, Delivery.due_at, Delivery.chunk_index, Delivery.claimed_until).where(
+                Delivery.staff_id.in_(people_here),
+                Delivery.status == DeliveryStatus.PENDING,
+                or_(Delivery.chunk_index > 0, Delivery.claimed_until > now),
+            )
+        )
+    ).all():
+        if chunk_index > 0:
+            in_progress[staff_id] = delivery_id
+        if claimed_until is not None and claimed_until > now:
+            first = held.get(staff_id)
+            held[staff_id] = (due_at, delivery_id) if first is None else min(first, (due_at, delivery_id))
+    chosen: list[tuple[int, int]] = []  # (delivery, staff)
+    people: set[int] = set()
+    for delivery_id, staff_id, due_at in rows:
         if staff_id in people:
             continue  # not this person's first row
         people.add(staff_id)
         if in_progress.get(staff_id, delivery_id) != delivery_id:
             continue  # their half-sent message goes first
-        if claimed_until is not None and claimed_until > now:
-            continue  # in flight, or waiting for its retry: the person's later rows wait too
+        if staff_id in held and held[staff_id] < (due_at, delivery_id):
+            continue  # an earlier row is in flight, or waiting for its retry: this one waits too
         chosen.append((delivery_id, staff_id))
         if len(chosen) >= limit:
             break
@@ -361,19 +425,21 @@ async def _first_in_line(session: AsyncSession, chosen: list[tuple[int, int]], n
     locked = [(delivery_id, staff_id) for delivery_id, staff_id in chosen if staff_id in granted]
     if not locked:
         return []
-    first: dict[int, tuple[dt.datetime, int]] = {}
-    for staff_id, due_at, delivery_id in (
-        await session.execute(
-            select(Delivery.staff_id, Delivery.due_at, Delivery.id).where(
-                Delivery.staff_id.in_([staff_id for _, staff_id in locked]),
-                Delivery.status == DeliveryStatus.PENDING,
-                Delivery.due_at <= now,
+    # Only the people with an earlier pending row come back: a short answer however long the queue.
+    behind = set(
+        (
+            await session.execute(
+                text(
+                    "SELECT c.person FROM unnest(CAST(:ids AS integer[]), CAST(:people AS integer[])) AS c(id, person) "
+                    "WHERE c.id <> (SELECT d.id FROM delivery AS d WHERE d.staff_id = c.person AND d.status = :pending "
+                    "AND d.due_at <= :now ORDER BY d.due_at, d.id LIMIT 1)"
+                ).bindparams(bindparam("now", type_=Delivery.__table__.c.due_at.type)),
+                {"ids": [d for d, _ in locked], "people": [s for _, s in locked],
+                 "pending": DeliveryStatus.PENDING.value, "now": now},
             )
-        )
-    ).all():
-        if staff_id not in first or (due_at, delivery_id) < first[staff_id]:
-            first[staff_id] = (due_at, delivery_id)
-    return [(delivery_id, staff_id) for delivery_id, staff_id in locked if first.get(staff_id, (None, delivery_id))[1] == delivery_id]
+        ).scalars()
+    )
+    return [(delivery_id, staff_id) for delivery_id, staff_id in locked if staff_id not in behind]
 
 
 async def release_held(session: AsyncSession, now: dt.datetime) -> int:
@@ -437,9 +503,10 @@ async def load_targets(
 ) -> list[Target]:
     """The claimed rows with what it takes to render and send them, in a few queries;
     ``compose`` turns a row that is not a section into its message."""
+    # Columns, not objects: a batch at a high ceiling is hundreds of rows, read and dropped.
     rows = (
-        await session.scalars(
-            select(Delivery).where(Delivery.id.in_(list(ids)), Delivery.status == DeliveryStatus.PENDING)
+        await session.execute(
+            select(*Delivery.__table__.c).where(Delivery.id.in_(list(ids)), Delivery.status == DeliveryStatus.PENDING)
         )
     ).all()
     campaign_docs = dict(
@@ -453,12 +520,14 @@ async def load_targets(
     )
     staff_ids = {r.staff_id for r in rows}
     people = {
-        s.id: s for s in (await session.scalars(select(Staff).where(Staff.id.in_(staff_ids)))).all()
+        s.id: s for s in (await session.execute(
+            select(Staff.id, Staff.active, Staff.preferred_channel, Staff.last_channel).where(Staff.id.in_(staff_ids))
+        )).all()
     }
-    identities: dict[int, list[ChannelIdentity]] = {}
+    identities: dict[int, list[Any]] = {}
     for identity in (
-        await session.scalars(
-            select(ChannelIdentity).where(
+        await session.execute(
+            select(ChannelIdentity.id, ChannelIdentity.staff_id, ChannelIdentity.channel, ChannelIdentity.chat_id).where(
                 ChannelIdentity.staff_id.in_(staff_ids), ChannelIdentity.reachable.is_(True)
             )
         )
@@ -503,7 +572,7 @@ async def _several_open(session: AsyncSession, staff_ids: set[int]) -> dict[int,
     return {staff_id: found for staff_id, found in names.items() if len(found) > 1}
 
 
-async def _job(session: AsyncSession, row: Delivery, document_id: int | None, compose: Compose) -> Job:
+async def _job(session: AsyncSession, row: Any, document_id: int | None, compose: Compose) -> Job:
     section = None
     title, count = None, 0
     if document_id is not None:
@@ -529,7 +598,7 @@ async def _job(session: AsyncSession, row: Delivery, document_id: int | None, co
     )
 
 
-def _route(staff: Staff | None, identities: list[ChannelIdentity], available: Sequence[Channel]) -> ChannelIdentity | None:
+def _route(staff: Any, identities: list[Any], available: Sequence[Channel]) -> Any:
     """The identity a message goes to: the person's chosen channel, else the one they
     used last, else any; reachable ones only, and only on channels this process runs."""
     if staff is None or not staff.active:
