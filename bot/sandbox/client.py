@@ -69,6 +69,18 @@ class SandboxClient:
     async def reset(self) -> None:
         await self._call("POST", "/reset")
 
+    async def sends(self, since: float = 0.0) -> list[dict[str, Any]]:
+        """Every send request since ``since`` and when it was answered (knob ``record_sends``)."""
+        return await self._call("GET", "/sends", since=since)
+
+    async def restart(self, down_seconds: float = 0.0) -> None:
+        """The server goes away for ``down_seconds`` and comes back on the same port."""
+        await self._call("POST", "/restart", {"down_seconds": down_seconds})
+
+    async def chats(self) -> dict[str, list[dict[str, Any]]]:
+        """Every chat's messages, by chat id."""
+        return await self._call("GET", "/chats")
+
     # -- virtual users
     async def create_user(
         self,
