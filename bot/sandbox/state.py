@@ -61,6 +61,7 @@ class Knobs:
     drop_rate: float = 0.0  # fraction of calls whose connection is closed without an answer
     drop_delivers: bool = False  # a dropped send was still delivered (the answer was lost on the way)
     record_sends: bool = False  # keep the time of every send request and of its answer (chaos runs)
+    redeliver_updates: bool = False  # every update reaches the bot twice (by polling or webhook), same id
 
     def updated(self, **changes: Any) -> Knobs:
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}

@@ -491,7 +491,11 @@ class TelegramDialect:
         if kind not in self.allowed_updates:
             return None
         self.state.stats.updates_queued += 1
-        return self.queue.put(lambda update_id: {"update_id": update_id, kind: payload})
+        update = self.queue.put(lambda update_id: {"update_id": update_id, kind: payload})
+        if self.state.knobs.redeliver_updates:  # as after a restart before the offset was confirmed,
+            self.queue.pending.append((update["update_id"], update))  # or a webhook POST retried
+            self.state.stats.updates_queued += 1
+        return update
 
     # -- virtual users
     def _user_chat(self, user: VirtualUser) -> Chat:
