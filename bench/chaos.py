@@ -187,14 +187,14 @@ async def press_some(run: Run, stop: asyncio.Event) -> None:
             if m["sender"] == "bot" and (int(chat), m["message_id"]) not in run.pressed
             and any(b.get("text") == ACK_LABEL for row in (m["reply_markup"] or {}).get("inline_keyboard", []) for b in row)
         ]
-        for chat, message in run.rng.sample(choices, min(len(choices), 4)):
+        for chat, message in run.rng.sample(choices, min(len(choices), 6)):
             data = next(b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row
                         if b.get("text") == ACK_LABEL)
             run.pressed.add((chat, message["message_id"]))
             record = await run.client._call("POST", f"/users/{chat}/callbacks",
                                             {"message_id": message["message_id"], "callback_data": data})
             run.presses.append(record["id"])
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.5)
 
 
 async def outstanding(run: Run) -> int:
@@ -206,10 +206,7 @@ async def outstanding(run: Run) -> int:
                 Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= dt.datetime.now(dt.UTC))) or 0)
     finally:
         await engine.dispose()
-    unanswered = 0
-    for query_id in run.presses:
-        if not (await run.client._call("GET", f"/callbacks/{query_id}"))["answered"]:
-            unanswered += 1
+    unanswered = sum(1 for record in await run.client.callbacks() if not record["answered"])
     return rows + unanswered
 
 
@@ -251,8 +248,7 @@ async def stored_presses(run: Run) -> tuple[int, int]:
     finally:
         await engine.dispose()
     answered = unstored = 0
-    for query_id in run.presses:
-        record = await run.client._call("GET", f"/callbacks/{query_id}")
+    for record in await run.client.callbacks():
         if not record["answered"]:
             continue
         answered += 1
@@ -346,13 +342,14 @@ async def chaos(*, people: int, kills: int, seed_value: int = 0, latency_ms: flo
                         bot.send_signal(signal.SIGKILL)
                         await bot.wait()
                         await end_leases(run)
+                    stop_pressing.set()  # the presses made while the bot was being killed are the test
+                    await presser
                     bot = await start_bot(run)
                     quiet = 0
                     deadline = time.time() + 600
                     while quiet < 3 and time.time() < deadline:
                         await asyncio.sleep(1.0)
                         if await outstanding(run) == 0:
-                            stop_pressing.set()
                             quiet += 1
                         else:
                             quiet = 0

@@ -48,6 +48,7 @@ FLUSH_ROWS = 64  # ... or as soon as this many outcomes wait
 RECORD_RETRY_SECONDS = (0.2, 5.0)  # the database refused a write: tried again, backing off between these
 RECORD_GIVE_UP = deliveries.LEASE * 0.8  # kept no longer: past the lease the rows are claimed (and sent) again
 STOP_RECORD_SECONDS = 5.0  # when stopping, a database that refuses the outcomes is given this long
+FAULT_QUIET_SECONDS = 10.0  # a messenger's fault is over once its sends have gone through this long
 
 
 @dataclass
@@ -191,6 +192,35 @@ class Recorder:
                 w.done.set_result(False)
 
 
+class FaultLog:
+    """One log line per fault, not one per message: the first failed send of a kind (429s,
+    timeouts, 5xx, dropped connections) on a messenger is said at once, the same again is only
+    counted, and once sends have gone through for ``quiet`` seconds one line says it is over."""
+
+    def __init__(self, quiet: float = FAULT_QUIET_SECONDS) -> None:
+        self.quiet = quiet
+        self._open: dict[tuple[Channel, str], list[float]] = {}  # (messenger, kind) -> [first, last, count]
+
+    def failed(self, channel: Channel, kind: str) -> None:
+        now = asyncio.get_running_loop().time()
+        fault = self._open.get((channel, kind))
+        if fault is None:
+            self._open[channel, kind] = [now, now, 1]
+            log.warning("%s: %s; the messages wait and are sent again", channel.value, kind)
+        else:
+            fault[1], fault[2] = now, fault[2] + 1
+
+    def succeeded(self, channel: Channel) -> None:
+        if not self._open:
+            return
+        now = asyncio.get_running_loop().time()
+        for key, (first, last, count) in list(self._open.items()):
+            if key[0] is channel and now - last >= self.quiet:
+                del self._open[key]
+                log.warning("%s: %s is over: %d sends were put back over %.0f s", channel.value, key[1], count,
+                            last - first)
+
+
 def _first_line(error: BaseException) -> str:
     """The driver's message, first line only (never the SQL with its parameters)."""
     original = getattr(error, "orig", None) or error
@@ -234,6 +264,7 @@ class Outbox:
         self.probe_seconds = PROBE_SECONDS
         self.on_resumed = on_resumed  # told when a messenger accepts the token again
         self.recorder = Recorder(sessions, clock, self._count)  # each outcome written soon after its answer
+        self.faults = FaultLog()  # a messenger's faults, one line each
 
     def wake(self) -> None:
         self._wake.set()
@@ -331,7 +362,7 @@ class Outbox:
                 try:
                     targets, claimed = await self._claim()
                 except Exception as error:  # noqa: BLE001 - the database may be briefly away
-                    log.error("claiming deliveries failed: %s: %s", type(error).__name__, error)
+                    log.error("claiming deliveries failed: %s: %s", type(error).__name__, _first_line(error))
                     targets, claimed = [], 0
                 if claimed == 0:
                     await self._idle(rounds)
@@ -445,6 +476,7 @@ class Outbox:
             except Unreachable as error:
                 return Result(job.delivery_id, Outcome.BLOCKED, error=str(error), unreachable_identity=target.identity_id)
             except RetryAfter as error:
+                self.faults.failed(target.channel, "429 Too Many Requests")
                 budget.retry_after(target.chat_id, error.seconds)
                 when = self.clock.now() + dt.timedelta(seconds=error.seconds)
                 return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when)
@@ -452,11 +484,13 @@ class Outbox:
                 self._stopped(target.channel)
                 return self._later(job)
             except Transient as error:
+                self.faults.failed(target.channel, f"sends failed ({_first_line(error)})")
                 when = self.clock.now() + deliveries.backoff(job.attempts + 1)
                 return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when, count_attempt=True)
             except Rejected as error:
                 log.warning("delivery %s refused by %s: %s", job.delivery_id, target.channel.value, error)
                 return Result(job.delivery_id, Outcome.FAILED, error=str(error))
+            self.faults.succeeded(target.channel)
             return Result(
                 job.delivery_id, Outcome.SENT, channel=target.channel, chat_id=target.chat_id,
                 message_id=sent.message_id, chunk_count=len(messages),

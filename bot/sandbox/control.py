@@ -16,6 +16,7 @@ Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``
     GET  /_sandbox/users/{id}/chat?include_user=1&min_count=N&timeout=S
     GET  /_sandbox/chats                 every chat's messages
     GET  /_sandbox/callbacks/{query_id}?wait=S
+    GET  /_sandbox/callbacks              every callback query and its answer
     GET  /_sandbox/files/{file_id}       the uploaded bytes
     GET  /_sandbox/sends?since=T         every send request and when it was answered (knob record_sends)
     POST /_sandbox/restart {"down_seconds": 1.0}   the server goes away and comes back (answered first)
@@ -172,6 +173,9 @@ def add_control_routes(app: web.Application, sandbox: Sandbox) -> None:
             return (await sandbox.wait_for_answer(query_id, timeout=wait)).to_dict()
         return (await sandbox.callback_query(query_id)).to_dict()
 
+    async def all_callbacks(request: web.Request) -> Any:
+        return [record.to_dict() for record in sandbox.state.callbacks.values()]
+
     async def file_bytes(request: web.Request) -> Any:
         file_id = request.match_info["file_id"]
         data = sandbox.file_bytes(file_id)
@@ -210,6 +214,7 @@ def add_control_routes(app: web.Application, sandbox: Sandbox) -> None:
         ("POST", "/users/{user_id}/unblock", unblock),
         ("GET", "/users/{user_id}/chat", read_chat),
         ("GET", "/chats", all_chats),
+        ("GET", "/callbacks", all_callbacks),
         ("GET", "/callbacks/{query_id}", callback_query),
         ("GET", "/files/{file_id}", file_bytes),
         ("GET", "/sends", sends),
