@@ -16,10 +16,10 @@ from bench.chaos import chaos  # noqa: E402
 
 async def test_sigkill_during_a_campaign_loses_nothing(empty_db_url: str, tmp_path: Path) -> None:
     sqlite = make_url(empty_db_url).get_backend_name() == "sqlite"
-    report = await chaos(people=6, kills=3, seed_value=3, database_url=None if sqlite else empty_db_url,
-                         folder=str(tmp_path), chat_rate=5.0, lull=(0.3, 1.2))
+    report = await chaos(people=30, kills=3, seed_value=3, database_url=None if sqlite else empty_db_url,
+                         folder=str(tmp_path), sections=6, lull=(0.3, 1.2))
     assert report["kills"] == 3 and report["bot_starts"] == 4
-    assert report["chunks_expected"] >= 6 * 10
+    assert report["chunks_expected"] >= 30 * 6
     assert report["chunks_lost"] == 0 and report["rows_not_sent"] == 0
     assert report["presses_answered"] >= 10
     assert report["presses_answered_not_stored"] == 0
