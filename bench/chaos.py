@@ -4,9 +4,9 @@ The sandbox runs in its own process with Telegram's limits (30 msg/s overall, 1 
 with bursts of 3, 429 with retry_after), keeping the time of every send request and of its
 answer. The bot is ``congkhai run`` (python -m bot run) in another process, polling the
 sandbox. A campaign (every section of the sample regulation to every member, due at once, each
-with its "Đã đọc" button) and announcements (one every few seconds while the run lasts) go out;
-virtual people press "Đã đọc" on the sections they have received. At random moments while it
-sends, the bot gets SIGKILL, and is started again.
+with its "Đã đọc" button) and announcements (one after every third start, to everyone) go out;
+virtual people press "Đã đọc" on the sections they have received, a few a second. Once the bot
+is up and sending, after a random 0.2-2.5 s, it gets SIGKILL, and is started again.
 
 After each kill the bench ends the dead process's leases at once (a claimed row is otherwise
 held for ``deliveries.LEASE``, 60 s, before another process may claim it: the same outcome,
@@ -16,11 +16,14 @@ Figures, from the sandbox's record and the database:
 - ``chunks_lost``: message pieces of the rows in the database that never reached the person
   (or rows still unsent at the end);
 - ``presses_answered_not_stored``: presses the sandbox saw answered (answerCallbackQuery) with
-  no "Đã đọc" stored for them;
+  no "Đã đọc" stored for them; ``presses_never_answered``: presses a killed process had taken
+  from getUpdates but not handled (python-telegram-bot confirms an update with its next
+  getUpdates, before handling it, so Telegram does not offer it again);
 - per kill, ``duplicates`` (copies of a piece the person already had, sent after this kill and
-  before the next) against ``in_flight``: the sends the sandbox had received before the kill and
-  had not answered by ``WINDOW`` seconds before it (the recorder's flush interval plus one
-  flush's write): their outcome could not have been written when the process died.
+  before the next) against ``in_flight``: the sends of the killed process (received after the
+  previous kill, before this one) that the sandbox had not answered by ``WINDOW`` seconds before
+  the kill (the recorder's flush interval, 25 ms, plus 25 ms for one flush's write): their
+  outcome could not have been written when the process died.
 
     python bench/chaos.py --people 40 --kills 24
 """
@@ -279,8 +282,10 @@ async def judge(run: Run, began: float) -> dict[str, Any]:
     for k, at in enumerate(kills):
         after = kills[k + 1] if k + 1 < len(kills) else float("inf")
         duplicates = sum(1 for c in copies if at <= c < after)
-        in_flight = sum(1 for s in sends if s["received"] <= at and (s["answered"] is None or s["answered"] > at - WINDOW))
-        unanswered = sum(1 for s in sends if s["received"] <= at and (s["answered"] is None or s["answered"] > at))
+        since = kills[k - 1] if k else began  # the killed process started after the previous kill
+        mine = [s for s in sends if since < s["received"] <= at]
+        in_flight = sum(1 for s in mine if s["answered"] is None or s["answered"] > at - WINDOW)
+        unanswered = sum(1 for s in mine if s["answered"] is None or s["answered"] > at)
         per_kill.append({"kill": k + 1, "duplicates": duplicates, "in_flight": in_flight, "unanswered_at_kill": unanswered})
     before_any = sum(1 for c in copies if not kills or c < kills[0])
     answered, unstored = await stored_presses(run)
@@ -298,6 +303,7 @@ async def judge(run: Run, began: float) -> dict[str, Any]:
         "duplicates_before_any_kill": before_any,
         "duplicates_max_per_kill": max((k["duplicates"] for k in per_kill), default=0),
         "in_flight_total": sum(k["in_flight"] for k in per_kill),
+        "in_flight_max_per_kill": max((k["in_flight"] for k in per_kill), default=0),
         "kills_with_more_duplicates_than_in_flight": sum(1 for k in per_kill if k["duplicates"] > k["in_flight"]),
         "window_seconds": WINDOW,
         "per_kill": per_kill,
