@@ -210,3 +210,34 @@ async def test_the_database_cut_away_mid_broadcast(db_url: str, caplog: pytest.L
     assert len(failed) == len(again) == worker.recorder.failures
     assert all(line.startswith(("recording outcomes", "claiming deliveries failed")) for line in lines), lines
     assert len(lines) <= 2 * worker.recorder.failures + 30, lines  # the claim loop: at most one line a poll
+
+
+async def test_outcomes_the_database_refuses_past_the_lease_are_let_go_and_their_rows_come_back(
+        db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Kept no longer than the lease allows: then the rows are claimed and sent again (twice for
+    those people, never lost), said in one line."""
+    caplog.set_level(logging.INFO)
+    sqlite = make_url(db_url).get_backend_name() == "sqlite"
+    async with running_bot(f"{db_url}?timeout=0.3" if sqlite else db_url, local(MONDAY, 9), latency_ms=1500) as bot:
+        await broadcast(bot, await audience(bot), notices=1)
+        worker = bot.runtime.worker
+        assert worker is not None
+        worker.recorder.give_up = 0.5  # seconds (the lease's share in production: 48 s)
+        first = asyncio.create_task(worker.run_once())
+        await bot.sandbox.wait_until(lambda: bot.sandbox.stats.requests["sendMessage"] >= PEOPLE)
+        await cut_database(db_url, 3.0)  # from before the first answer to well past ``give_up``
+        await first
+        dropped = worker.recorder.dropped
+        assert dropped >= 1
+        bot.clock.advance(deliveries.LEASE + dt.timedelta(seconds=1))  # the lease ends: claimed again
+        await bot.send_all()
+        got = await received(bot)
+        assert len(got) == PEOPLE and set(got.values()) <= {1, 2}  # nobody lost it
+        assert sum(1 for n in got.values() if n == 2) == dropped  # sent again: exactly the rows let go
+        async with bot.sessions() as session:
+            assert await session.scalar(select(func.count(Delivery.id)).where(Delivery.status == DeliveryStatus.SENT)) == PEOPLE
+    lines = fault_lines(caplog)
+    let_go = [line for line in lines if "not recorded" in line]
+    assert sum(int(line.split()[0]) for line in let_go) == dropped
+    assert all(line.endswith("outcomes not recorded (lease): their rows are sent again once their lease ends")
+               for line in let_go)
