@@ -19,8 +19,8 @@ Figures, from the sandbox's record and the database:
   no "Đã đọc" stored for them; ``presses_never_answered``: presses a killed process had taken
   from getUpdates but not handled (python-telegram-bot confirms an update with its next
   getUpdates, before handling it, so Telegram does not offer it again);
-- per kill, ``duplicates`` (copies of a piece the person already had, sent after this kill and
-  before the next) against ``in_flight``: the sends of the killed process (received after the
+- per kill, ``duplicates`` (pieces sent twice whose first copy the killed process had sent:
+  its record died with it) against ``in_flight``: the sends of the killed process (received after the
   previous kill, before this one) that the sandbox had not answered by ``WINDOW`` seconds before
   the kill (the recorder's flush interval, 25 ms, plus 25 ms for one flush's write): their
   outcome could not have been written when the process died.
@@ -67,6 +67,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TZ = "Asia/Ho_Chi_Minh"
 WRITE_ALLOWANCE = 0.025  # seconds one flush's transaction may take to commit
 WINDOW = FLUSH_SECONDS + WRITE_ALLOWANCE
+AFTERLIFE = 0.5  # seconds after a kill in which a send can only be the dead process's (a start takes longer)
 ACK_LABEL = "✅ Đã đọc"
 
 
@@ -265,29 +266,37 @@ async def judge(run: Run, began: float) -> dict[str, Any]:
     pieces, unsent = await expected_pieces(run)
     chats = await run.client.chats()
     lost = 0
-    copies: list[float] = []  # when each extra copy of a piece was sent
+    copies: list[float] = []  # for each extra copy of a piece: when its first copy was sent
     for chat, wanted in pieces.items():
         messages = [m for m in chats.get(str(chat), []) if m["sender"] == "bot"]
         seen: Counter[str] = Counter()
+        first: dict[str, float] = {}
         for m in messages:
             text = m["edits"][0]["text"] if m["edits"] else m["text"]  # as first sent, before a press stamped it
             if text in wanted:
                 if seen[text]:
-                    copies.append(m["at"])
+                    copies.append(first[text])
+                else:
+                    first[text] = m["at"]
                 seen[text] += 1
         lost += sum(1 for text in set(wanted) if not seen[text])
     sends = await run.client.sends(began)
     per_kill = []
     kills = sorted(run.kills)
     for k, at in enumerate(kills):
-        after = kills[k + 1] if k + 1 < len(kills) else float("inf")
-        duplicates = sum(1 for c in copies if at <= c < after)
         since = kills[k - 1] if k else began  # the killed process started after the previous kill
+        # a piece sent twice: its first copy's record died with this process (which may have had
+        # its last answers on the wire as it died)
+        mine_twice = [c for c in copies if since + (AFTERLIFE if k else 0.0) < c <= at + AFTERLIFE]
         mine = [s for s in sends if since < s["received"] <= at]
         in_flight = sum(1 for s in mine if s["answered"] is None or s["answered"] > at - WINDOW)
         unanswered = sum(1 for s in mine if s["answered"] is None or s["answered"] > at)
-        per_kill.append({"kill": k + 1, "duplicates": duplicates, "in_flight": in_flight, "unanswered_at_kill": unanswered})
-    before_any = sum(1 for c in copies if not kills or c < kills[0])
+        per_kill.append({
+            "kill": k + 1, "duplicates": len(mine_twice), "in_flight": in_flight, "unanswered_at_kill": unanswered,
+            # how long before the kill the oldest of them was answered
+            "oldest_lost_ms": round(max((at - c for c in mine_twice), default=0.0) * 1000, 1),
+        })
+    not_a_kill = sum(1 for c in copies if not kills or c > kills[-1] + AFTERLIFE or c <= began)
     answered, unstored = await stored_presses(run)
     never = sum(1 for record in await run.client.callbacks() if not record["answered"])
     return {
@@ -300,7 +309,8 @@ async def judge(run: Run, began: float) -> dict[str, Any]:
         "presses_answered_not_stored": unstored,
         "presses_never_answered": never,
         "duplicates_total": len(copies),
-        "duplicates_before_any_kill": before_any,
+        "duplicates_not_from_a_kill": not_a_kill,  # first copy sent after the last kill
+        "oldest_lost_ms": max((k["oldest_lost_ms"] for k in per_kill), default=0.0),
         "duplicates_max_per_kill": max((k["duplicates"] for k in per_kill), default=0),
         "in_flight_total": sum(k["in_flight"] for k in per_kill),
         "in_flight_max_per_kill": max((k["in_flight"] for k in per_kill), default=0),
@@ -395,7 +405,7 @@ def main() -> None:
                                database_url=args.database_url))
     report["command"] = " ".join(["python", "bench/chaos.py", *sys.argv[1:]])
     if not args.per_kill:
-        report["per_kill"] = [f"{k['duplicates']}/{k['in_flight']}" for k in report["per_kill"]]
+        report["per_kill"] = [f"{k['duplicates']}/{k['in_flight']}" for k in report["per_kill"]]  # duplicates/in flight
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

@@ -23,7 +23,7 @@ async def test_sigkill_during_a_campaign_loses_nothing(empty_db_url: str, tmp_pa
     assert report["chunks_lost"] == 0 and report["rows_not_sent"] == 0
     assert report["presses_answered"] >= 10
     assert report["presses_answered_not_stored"] == 0
-    assert report["duplicates_before_any_kill"] == 0
+    assert report["duplicates_not_from_a_kill"] == 0
     for kill in report["per_kill"]:
         assert kill["duplicates"] <= kill["in_flight"], kill
     assert report["bot_log_tracebacks"] == 0
