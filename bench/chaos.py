@@ -386,6 +386,10 @@ async def chaos(*, people: int, kills: int, seed_value: int = 0, latency_ms: flo
                               bot_starts=run.starts, database="postgresql" if database_url else "sqlite")
                 text = run.log.read_text(errors="replace")
                 report["bot_log_tracebacks"] = text.count("Traceback")
+                # the last process (stopped cleanly) says how long its outcome writes took
+                report["last_process_writes"] = next(
+                    (line.split(": ", 1)[1] for line in reversed(text.splitlines()) if "outcomes written:" in line), None
+                )
                 return report
         finally:
             sandbox.terminate()

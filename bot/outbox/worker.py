@@ -108,6 +108,7 @@ class Recorder:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._failing_since: float | None = None
+        self.write_ms: deque[float] = deque(maxlen=4096)  # the latest flushes' write times
 
     def add(self, result: deliveries.Result) -> asyncio.Future[bool]:
         loop = asyncio.get_running_loop()
@@ -136,6 +137,11 @@ class Recorder:
         if self._waiting:
             self._let_go(list(self._waiting), "stopping")
             self._waiting.clear()
+        if self.write_ms:
+            times = sorted(self.write_ms)
+            log.info("outcomes written: %d in %d transactions; a write took %.1f ms (median), %.1f ms (99th "
+                     "percentile), %.1f ms at most", self.written, self.flushes, times[len(times) // 2],
+                     times[min(len(times) - 1, int(len(times) * 0.99))], times[-1])
 
     def stopping(self) -> None:
         self._stopping = True
@@ -152,6 +158,7 @@ class Recorder:
                 continue
             self._kick.clear()
             batch = list(self._waiting)
+            began = loop.time()
             try:
                 async with self.sessions() as session, session.begin():
                     continuing = set(await deliveries.record_results(session, [w.result for w in batch], self.clock.now()))
@@ -177,6 +184,7 @@ class Recorder:
                 log.warning("recording outcomes works again after %.1f s", loop.time() - self._failing_since)
                 self._failing_since = None
             delay = RECORD_RETRY_SECONDS[0]
+            self.write_ms.append((loop.time() - began) * 1000)
             self.flushes += 1
             self.written += len(batch)
             self.on_written([w.result for w in batch])
