@@ -4,14 +4,11 @@ no more duplicates than the sends that were in flight at it. The long run is ben
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from bench.chaos import chaos  # noqa: E402
+from bench.chaos import chaos
 
 
 async def test_sigkill_during_a_campaign_loses_nothing(empty_db_url: str, tmp_path: Path) -> None:
