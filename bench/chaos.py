@@ -20,10 +20,11 @@ Figures, from the sandbox's record and the database:
   from getUpdates but not handled (python-telegram-bot confirms an update with its next
   getUpdates, before handling it, so Telegram does not offer it again);
 - per kill, ``duplicates`` (pieces sent twice whose first copy the killed process had sent:
-  its record died with it) against ``in_flight``: the sends of the killed process (received after the
-  previous kill, before this one) that the sandbox had not answered by ``WINDOW`` seconds before
-  the kill (the recorder's flush interval, 25 ms, plus 25 ms for one flush's write): their
-  outcome could not have been written when the process died.
+  its record died with it) against ``in_flight``: the sends of the killed process (received after
+  the previous kill, up to its death a moment after the signal: ``AFTERLIFE``) that the sandbox
+  had not answered by ``WINDOW`` seconds before the kill (the recorder's flush interval, 25 ms,
+  plus 25 ms for one flush's write): their outcome could not have been written when the process
+  died.
 
     python bench/chaos.py --people 40 --kills 24
 """
@@ -287,8 +288,10 @@ async def judge(run: Run, began: float) -> dict[str, Any]:
         since = kills[k - 1] if k else began  # the killed process started after the previous kill
         # a piece sent twice: its first copy's record died with this process (which may have had
         # its last answers on the wire as it died)
-        mine_twice = [c for c in copies if since + (AFTERLIFE if k else 0.0) < c <= at + AFTERLIFE]
-        mine = [s for s in sends if since < s["received"] <= at]
+        start = since + (AFTERLIFE if k else 0.0)
+        mine_twice = [c for c in copies if start < c <= at + AFTERLIFE]
+        # its sends: up to the moment it was gone, a little after the signal
+        mine = [s for s in sends if start < s["received"] <= at + AFTERLIFE]
         in_flight = sum(1 for s in mine if s["answered"] is None or s["answered"] > at - WINDOW)
         unanswered = sum(1 for s in mine if s["answered"] is None or s["answered"] > at)
         per_kill.append({
