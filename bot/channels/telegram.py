@@ -288,7 +288,7 @@ class TelegramChannel:
         who = self._who(update)
         if who is None or update.effective_message is None:
             return
-        await self._show(who, await self.ctx.chat.handle(events.Other(who)))
+        await self._show(who, await self.ctx.chat.handle(events.Other(who, update_key=_key(update))))
 
     async def _on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Blocked: unreachable at once; allowed again: reachable, and what is owed goes out."""
@@ -297,7 +297,10 @@ class TelegramChannel:
         if change is None or who is None:
             return
         status = change.new_chat_member.status
-        event: events.Event = events.Blocked(who) if status in ("kicked", "left") else events.Unblocked(who)
+        key = _key(update)
+        event: events.Event = (
+            events.Blocked(who, update_key=key) if status in ("kicked", "left") else events.Unblocked(who, update_key=key)
+        )
         reply = await self.ctx.chat.handle(event)
         if reply.wake:
             self.ctx.wake()
@@ -308,7 +311,7 @@ class TelegramChannel:
             return
         chat = update.effective_chat
         who = Who(Channel.TELEGRAM, str(update.effective_user.id), str(chat.id) if chat else str(update.effective_user.id))
-        reply = await self.ctx.chat.handle(events.Press(who, action=actions.decode(query.data)))
+        reply = await self.ctx.chat.handle(events.Press(who, update_key=_key(update), action=actions.decode(query.data)))
         # Committed: now answer the button, then show the rest.
         try:
             await self._call("answerCallbackQuery", callback_query_id=query.id, text=reply.toast)

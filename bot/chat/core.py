@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -43,6 +44,23 @@ COMMANDS = ("start", "mucluc", "tiendo", "gopy", "yeucau", "baocao", "thongbao",
             "huongdan")
 
 
+@dataclass(frozen=True)
+class _Ack:
+    """A "Đã đọc" for the group commit, with its update's key: the key is recorded in the same
+    transaction as the acknowledgment, so a redelivered press is handled once."""
+
+    press: reading.Press
+    key: str | None = None
+
+
+class _TypedAck(Exception):  # noqa: N818 - a signal, not an error
+    """A typed "đã đọc" with an update key: its first transaction is rolled back and the key
+    goes with the acknowledgment into the group commit."""
+
+    def __init__(self, ack: reading.Press) -> None:
+        self.ack = ack
+
+
 class Chat:
     """The conversation over a database and a clock; one per running bot."""
 
@@ -57,24 +75,31 @@ class Chat:
         self.dashboard_url = dashboard_url  # where /dashboard's one-time links point
         self._wake = wake or (lambda: None)
         # "Đã đọc" presses arriving together share one transaction (bot/db/batch.py)
-        self.confirmations: GroupCommit[reading.Press, Reply] = GroupCommit(
+        self.confirmations: GroupCommit[_Ack, Reply] = GroupCommit(
             sessions, lambda session, presses: self._confirm_many(session, presses)
         )
 
     async def handle(self, event: events.Event) -> Reply:
-        """The reply to one event, after everything it stored has committed."""
-        if isinstance(event, events.Press) and isinstance(event.action, actions.Ack) and event.update_key is None:
-            reply = await self.confirmations.submit(reading.Press(event.who, event.action.campaign, event.action.ordinal))
+        """The reply to one event, after everything it stored has committed (with the update's
+        key, so that a redelivered update changes nothing and is answered with nothing)."""
+        if isinstance(event, events.Press) and isinstance(event.action, actions.Ack):
+            press = reading.Press(event.who, event.action.campaign, event.action.ordinal)
+            reply = await self.confirmations.submit(_Ack(press, event.update_key))
         else:
-            async with self.sessions() as session, session.begin():
-                now = self.clock.now()
-                if event.update_key is not None and not await updates.first_time(
-                    session, event.who.channel, event.update_key, now
-                ):
-                    return Reply()  # redelivered: handled before
-                ack, reply = await self._route(session, event, now)
+            try:
+                async with self.sessions() as session, session.begin():
+                    now = self.clock.now()
+                    if event.update_key is not None and not await updates.first_time(
+                        session, event.who.channel, event.update_key, now
+                    ):
+                        return Reply()  # redelivered: handled before
+                    ack, reply = await self._route(session, event, now)
+                    if ack is not None and event.update_key is not None:
+                        raise _TypedAck(ack)
+            except _TypedAck as typed:
+                ack = typed.ack
             if ack is not None:  # a typed "đã đọc": the same group commit as a button
-                reply = await self.confirmations.submit(ack)
+                reply = await self.confirmations.submit(_Ack(ack, event.update_key))
         if reply.wake:
             self._wake()
         return reply
@@ -205,10 +230,20 @@ class Chat:
 
     # --- "Đã đọc", many at once ----------------------------------------------------------------
 
-    async def _confirm_many(self, session: AsyncSession, presses: list[reading.Press]) -> list[Reply]:
+    async def _confirm_many(self, session: AsyncSession, items: list[_Ack]) -> list[Reply]:
         """Each press from any account, in one transaction: a reply for each, in order
-        (strangers hear what strangers hear)."""
+        (strangers hear what strangers hear; a redelivered press, nothing)."""
         now = self.clock.now()
+        keyed = [item for item in items if item.key is not None]
+        fresh = iter(await updates.first_times(
+            session, [(item.press.who.channel, item.key) for item in keyed if item.key is not None], now
+        )) if keyed else iter(())
+        handled = [item.key is None or next(fresh) for item in items]
+        presses = [item.press for item, new in zip(items, handled, strict=True) if new]
+        replies = iter(await self._confirm_presses(session, presses, now)) if presses else iter(())
+        return [next(replies) if new else Reply() for new in handled]
+
+    async def _confirm_presses(self, session: AsyncSession, presses: list[reading.Press], now: dt.datetime) -> list[Reply]:
         people: dict[tuple[Channel, str], Staff] = {}
         for channel in {p.who.channel for p in presses}:
             ids = [p.who.user_id for p in presses if p.who.channel is channel]

@@ -14,6 +14,7 @@ messenger, keeps every row pending and probes the token until it is accepted aga
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections import deque
@@ -42,6 +43,12 @@ STOPPED_RETRY = dt.timedelta(seconds=30)  # a row for a messenger whose token is
 PROBE_SECONDS = (5.0, 300.0)  # the refused token is tried again (getMe), backing off between these
 REPLY_ATTEMPTS = 4  # a reply that times out is tried this many times
 ROUNDS_IN_FLIGHT = 2  # a batch is claimed while the previous one's last sends are on the network
+FLUSH_SECONDS = 0.025  # a send's outcome is written at most this long after its answer (write-behind)
+FLUSH_ROWS = 64  # ... or as soon as this many outcomes wait
+RECORD_RETRY_SECONDS = (0.2, 5.0)  # the database refused a write: tried again, backing off between these
+RECORD_GIVE_UP = deliveries.LEASE * 0.8  # kept no longer: past the lease the rows are claimed (and sent) again
+STOP_RECORD_SECONDS = 5.0  # when stopping, a database that refuses the outcomes is given this long
+FAULT_QUIET_SECONDS = 10.0  # a messenger's fault is over once its sends have gone through this long
 
 
 @dataclass
@@ -55,6 +62,177 @@ class WorkerStats:
     replies_sent: int = 0
     replies_lost: int = 0
     replies_rate_limited: int = 0
+
+
+@dataclass
+class _Waiting:
+    result: deliveries.Result
+    at: float  # loop time the outcome was handed in
+    done: asyncio.Future[bool]  # True: the row has chunks left (set once written)
+
+
+class Recorder:
+    """Write-behind: the outcome of each send is written within ``interval`` of its answer
+    (sooner once ``rows`` outcomes wait), every waiting outcome in ONE transaction per flush.
+
+    A process killed mid-broadcast therefore loses the record only of the sends answered in
+    the last flush window (and those still on the network), not of a whole claimed batch.
+    When the database refuses a write (gone, locked, connection cut) the outcomes are kept
+    and written again, backing off, with one log line when it starts failing and one when it
+    works again; kept past ``give_up`` (the lease is about to end and the rows will be claimed
+    again) they are let go, also in one line.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        on_written: Callable[[list[deliveries.Result]], None],
+        *,
+        interval: float = FLUSH_SECONDS,
+        rows: int = FLUSH_ROWS,
+        give_up: float = RECORD_GIVE_UP.total_seconds(),
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.on_written = on_written
+        self.interval = interval
+        self.rows = rows
+        self.give_up = give_up
+        self.flushes = 0  # transactions written
+        self.written = 0  # outcomes written
+        self.failures = 0  # faults (a run of refused writes counts once)
+        self.dropped = 0  # outcomes let go (their rows are sent again after the lease)
+        self._waiting: deque[_Waiting] = deque()
+        self._kick = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._failing_since: float | None = None
+        self.write_ms: deque[float] = deque(maxlen=4096)  # the latest flushes' write times
+
+    def add(self, result: deliveries.Result) -> asyncio.Future[bool]:
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(result, loop.time(), loop.create_future())
+        self._waiting.append(waiting)
+        if len(self._waiting) >= self.rows:
+            self._kick.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="outbox-recorder")
+        return waiting.done
+
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def kick(self) -> None:
+        """Write what waits without waiting out the interval."""
+        if self._waiting:
+            self._kick.set()
+
+    async def close(self) -> None:
+        """Write what waits now (a refusing database gets ``STOP_RECORD_SECONDS``)."""
+        self._stopping = True
+        self._kick.set()
+        if self._task is not None and not self._task.done():
+            await asyncio.wait({self._task}, timeout=STOP_RECORD_SECONDS + 1.0)
+        if self._waiting:
+            self._let_go(list(self._waiting), "stopping")
+            self._waiting.clear()
+        if self.write_ms:
+            times = sorted(self.write_ms)
+            log.info("outcomes written: %d in %d transactions; a write took %.1f ms (median), %.1f ms (99th "
+                     "percentile), %.1f ms at most", self.written, self.flushes, times[len(times) // 2],
+                     times[min(len(times) - 1, int(len(times) * 0.99))], times[-1])
+
+    def stopping(self) -> None:
+        self._stopping = True
+        self._kick.set()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        delay = RECORD_RETRY_SECONDS[0]
+        while self._waiting:
+            due = self._waiting[0].at + self.interval - loop.time()
+            if due > 0 and len(self._waiting) < self.rows and not self._stopping and not self._kick.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._kick.wait(), due)
+                continue
+            self._kick.clear()
+            batch = list(self._waiting)
+            began = loop.time()
+            try:
+                async with self.sessions() as session, session.begin():
+                    continuing = set(await deliveries.record_results(session, [w.result for w in batch], self.clock.now()))
+            except Exception as error:  # noqa: BLE001 - the database may be briefly away
+                now = loop.time()
+                if self._failing_since is None:
+                    self._failing_since = now
+                    self.failures += 1
+                    log.error("recording outcomes failed: %s: %s; %d kept, writing again", type(error).__name__,
+                              _first_line(error), len(batch))
+                limit = STOP_RECORD_SECONDS if self._stopping else self.give_up
+                old = [w for w in batch if now - w.at >= limit]
+                if old:
+                    for w in old:
+                        self._waiting.remove(w)
+                    self._let_go(old, "stopping" if self._stopping else "lease")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECORD_RETRY_SECONDS[1])
+                continue
+            for _ in batch:
+                self._waiting.popleft()
+            if self._failing_since is not None:
+                log.warning("recording outcomes works again after %.1f s", loop.time() - self._failing_since)
+                self._failing_since = None
+            delay = RECORD_RETRY_SECONDS[0]
+            self.write_ms.append((loop.time() - began) * 1000)
+            self.flushes += 1
+            self.written += len(batch)
+            self.on_written([w.result for w in batch])
+            for w in batch:
+                if not w.done.done():
+                    w.done.set_result(w.result.delivery_id in continuing)
+
+    def _let_go(self, lost: list[_Waiting], why: str) -> None:
+        self.dropped += len(lost)
+        log.error("%d outcomes not recorded (%s): their rows are sent again once their lease ends", len(lost), why)
+        for w in lost:
+            if not w.done.done():
+                w.done.set_result(False)
+
+
+class FaultLog:
+    """One log line per fault, not one per message: the first failed send of a kind (429s,
+    timeouts, 5xx, dropped connections) on a messenger is said at once, the same again is only
+    counted, and once sends have gone through for ``quiet`` seconds one line says it is over."""
+
+    def __init__(self, quiet: float = FAULT_QUIET_SECONDS) -> None:
+        self.quiet = quiet
+        self._open: dict[tuple[Channel, str], list[float]] = {}  # (messenger, kind) -> [first, last, count]
+
+    def failed(self, channel: Channel, kind: str) -> None:
+        now = asyncio.get_running_loop().time()
+        fault = self._open.get((channel, kind))
+        if fault is None:
+            self._open[channel, kind] = [now, now, 1]
+            log.warning("%s: %s; the messages wait and are sent again", channel.value, kind)
+        else:
+            fault[1], fault[2] = now, fault[2] + 1
+
+    def succeeded(self, channel: Channel) -> None:
+        if not self._open:
+            return
+        now = asyncio.get_running_loop().time()
+        for key, (first, last, count) in list(self._open.items()):
+            if key[0] is channel and now - last >= self.quiet:
+                del self._open[key]
+                log.warning("%s: %s is over: %d sends were put back over %.0f s", channel.value, key[1], count,
+                            last - first)
+
+
+def _first_line(error: BaseException) -> str:
+    """The driver's message, first line only (never the SQL with its parameters)."""
+    original = getattr(error, "orig", None) or error
+    return (str(original).splitlines() or [type(original).__name__])[0][:200]
 
 
 class Outbox:
@@ -93,6 +271,8 @@ class Outbox:
         self._probes: dict[Channel, asyncio.Task[None]] = {}
         self.probe_seconds = PROBE_SECONDS
         self.on_resumed = on_resumed  # told when a messenger accepts the token again
+        self.recorder = Recorder(sessions, clock, self._count)  # each outcome written soon after its answer
+        self.faults = FaultLog()  # a messenger's faults, one line each
 
     def wake(self) -> None:
         self._wake.set()
@@ -100,6 +280,7 @@ class Outbox:
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
+        self.recorder.stopping()
 
     # --- replies ------------------------------------------------------------------------------
 
@@ -189,7 +370,7 @@ class Outbox:
                 try:
                     targets, claimed = await self._claim()
                 except Exception as error:  # noqa: BLE001 - the database may be briefly away
-                    log.error("claiming deliveries failed: %s: %s", type(error).__name__, error)
+                    log.error("claiming deliveries failed: %s: %s", type(error).__name__, _first_line(error))
                     targets, claimed = [], 0
                 if claimed == 0:
                     await self._idle(rounds)
@@ -248,6 +429,8 @@ class Outbox:
         return targets, len(claimed)
 
     async def _round(self, targets: list[deliveries.Target], passed: asyncio.Event) -> int:
+        """Send a claimed batch; each outcome goes to the recorder as soon as it is known (not
+        when the whole batch is done). Returns once every outcome of the batch is written."""
         gate = asyncio.Semaphore(self.concurrency)
         left = len(targets)
 
@@ -257,7 +440,7 @@ class Outbox:
             if left <= 0:
                 passed.set()
 
-        async def one(target: deliveries.Target) -> deliveries.Result:
+        async def one(target: deliveries.Target) -> asyncio.Future[bool]:
             done = False
 
             def once() -> None:
@@ -267,16 +450,16 @@ class Outbox:
                     one_passed()
 
             async with gate:
-                return await self._send(target, once)
+                result = await self._send(target, once)
+            return self.recorder.add(result)
 
-        results = await asyncio.gather(*(one(t) for t in targets))
+        written = await asyncio.gather(*(one(t) for t in targets))
         passed.set()
-        async with self.sessions() as session, session.begin():
-            continuing = await deliveries.record_results(session, results, self.clock.now())
-        self._count(results)
-        if continuing:
+        self.recorder.kick()  # the batch is all answered: no reason to wait out the interval
+        continuing = await asyncio.gather(*written)
+        if any(continuing):
             self.wake()
-        return len(results)
+        return len(targets)
 
     async def _send(self, target: deliveries.Target, passed: Callable[[], None]) -> deliveries.Result:
         """One network call, and what came of it (nothing is written here)."""
@@ -301,6 +484,7 @@ class Outbox:
             except Unreachable as error:
                 return Result(job.delivery_id, Outcome.BLOCKED, error=str(error), unreachable_identity=target.identity_id)
             except RetryAfter as error:
+                self.faults.failed(target.channel, "429 Too Many Requests")
                 budget.retry_after(target.chat_id, error.seconds)
                 when = self.clock.now() + dt.timedelta(seconds=error.seconds)
                 return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when)
@@ -308,11 +492,13 @@ class Outbox:
                 self._stopped(target.channel)
                 return self._later(job)
             except Transient as error:
+                self.faults.failed(target.channel, f"sends failed ({_first_line(error)})")
                 when = self.clock.now() + deliveries.backoff(job.attempts + 1)
                 return Result(job.delivery_id, Outcome.RETRY, error=str(error), retry_at=when, count_attempt=True)
             except Rejected as error:
                 log.warning("delivery %s refused by %s: %s", job.delivery_id, target.channel.value, error)
                 return Result(job.delivery_id, Outcome.FAILED, error=str(error))
+            self.faults.succeeded(target.channel)
             return Result(
                 job.delivery_id, Outcome.SENT, channel=target.channel, chat_id=target.chat_id,
                 message_id=sent.message_id, chunk_count=len(messages),
@@ -370,7 +556,9 @@ class Outbox:
             await deliveries.release_held(session, self.clock.now())
 
     async def close(self) -> None:
-        """After :meth:`run` ended: the replies still queued get a short while, then everything stops."""
+        """After :meth:`run` ended: the outcomes waiting are written; the replies still queued get a
+        short while, then everything stops."""
+        await self.recorder.close()
         await self.flush_replies()
         for task in [*self._reply_tasks.values(), *self._probes.values()]:
             task.cancel()
@@ -378,7 +566,7 @@ class Outbox:
         for budget in self.budgets.values():
             await budget.close()
 
-    def _count(self, results: list[deliveries.Result]) -> None:
+    def _count(self, results: Sequence[deliveries.Result]) -> None:
         for result in results:
             if result.outcome is deliveries.Outcome.SENT:
                 self.stats.sent += 1

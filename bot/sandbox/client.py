@@ -69,6 +69,22 @@ class SandboxClient:
     async def reset(self) -> None:
         await self._call("POST", "/reset")
 
+    async def sends(self, since: float = 0.0) -> list[dict[str, Any]]:
+        """Every send request since ``since`` and when it was answered (knob ``record_sends``)."""
+        return await self._call("GET", "/sends", since=since)
+
+    async def restart(self, down_seconds: float = 0.0) -> None:
+        """The server goes away for ``down_seconds`` and comes back on the same port."""
+        await self._call("POST", "/restart", {"down_seconds": down_seconds})
+
+    async def callbacks(self) -> list[dict[str, Any]]:
+        """Every callback query (button press) and its answer."""
+        return await self._call("GET", "/callbacks")
+
+    async def chats(self) -> dict[str, list[dict[str, Any]]]:
+        """Every chat's messages, by chat id."""
+        return await self._call("GET", "/chats")
+
     # -- virtual users
     async def create_user(
         self,
@@ -160,6 +176,10 @@ class SandboxClient:
 
     async def wait_for_answer(self, query_id: str, *, timeout: float = 5.0) -> dict[str, Any]:
         return await self._call("GET", f"/callbacks/{query_id}", wait=timeout)
+
+    async def callbacks(self) -> list[dict[str, Any]]:
+        """Every callback query (button press) and its answer."""
+        return await self._call("GET", "/callbacks")
 
     async def chats(self) -> dict[str, list[dict[str, Any]]]:
         return await self._call("GET", "/chats")

@@ -16,12 +16,16 @@ Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": "..."}``
     GET  /_sandbox/users/{id}/chat?include_user=1&min_count=N&timeout=S
     GET  /_sandbox/chats                 every chat's messages
     GET  /_sandbox/callbacks/{query_id}?wait=S
+    GET  /_sandbox/callbacks              every callback query and its answer
     GET  /_sandbox/files/{file_id}       the uploaded bytes
+    GET  /_sandbox/sends?since=T         every send request and when it was answered (knob record_sends)
+    POST /_sandbox/restart {"down_seconds": 1.0}   the server goes away and comes back (answered first)
     (Zalo users: image, sticker, unsupported and redeliver routes in :mod:`bot.sandbox.zalo`)
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     from bot.sandbox.server import Sandbox
 
 PREFIX = "/_sandbox"
+_restarts: set[asyncio.Task[None]] = set()  # restarts under way (kept from the garbage collector)
 Handler = Callable[[web.Request], Awaitable[Any]]
 
 
@@ -73,6 +78,11 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise SandboxError("the body must be a JSON object")
     return body
+
+
+async def _restart_soon(sandbox: Sandbox, down: float) -> None:
+    await asyncio.sleep(0.05)  # the answer to the restart call goes out first
+    await sandbox.restart(down)
 
 
 def add_control_routes(app: web.Application, sandbox: Sandbox) -> None:
@@ -163,11 +173,30 @@ def add_control_routes(app: web.Application, sandbox: Sandbox) -> None:
             return (await sandbox.wait_for_answer(query_id, timeout=wait)).to_dict()
         return (await sandbox.callback_query(query_id)).to_dict()
 
+    async def all_callbacks(request: web.Request) -> Any:
+        return [record.to_dict() for record in sandbox.state.callbacks.values()]
+
     async def file_bytes(request: web.Request) -> Any:
         file_id = request.match_info["file_id"]
         data = sandbox.file_bytes(file_id)
         stored = sandbox.state.files[file_id]
         return web.Response(body=data, content_type=stored.mime_type or "application/octet-stream")
+
+    async def sends(request: web.Request) -> Any:
+        since = float(request.query.get("since", "0"))
+        return [r.to_dict() for r in sandbox.state.sends if r.received >= since]
+
+    async def restart(request: web.Request) -> Any:
+        body = await _body(request)
+        down = float(body.get("down_seconds", 0.0))
+        if not 0.0 <= down <= 60.0:
+            raise SandboxError("down_seconds must be between 0 and 60")
+        # answered first: the restart cuts every connection, this one too
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(_restart_soon(sandbox, down))
+        _restarts.add(task)
+        task.add_done_callback(_restarts.discard)
+        return True
 
     routes: list[tuple[str, str, Handler]] = [
         ("GET", "/health", health),
@@ -185,8 +214,11 @@ def add_control_routes(app: web.Application, sandbox: Sandbox) -> None:
         ("POST", "/users/{user_id}/unblock", unblock),
         ("GET", "/users/{user_id}/chat", read_chat),
         ("GET", "/chats", all_chats),
+        ("GET", "/callbacks", all_callbacks),
         ("GET", "/callbacks/{query_id}", callback_query),
         ("GET", "/files/{file_id}", file_bytes),
+        ("GET", "/sends", sends),
+        ("POST", "/restart", restart),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, PREFIX + path, _endpoint(handler))

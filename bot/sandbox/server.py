@@ -114,6 +114,21 @@ class Sandbox:
         await self._runner.cleanup()
         self._runner = None
 
+    async def restart(self, down_seconds: float = 0.0) -> None:
+        """Go away and come back on the same port, keeping users, chats and queued updates (a
+        Bot API server restarting): calls in progress are cut, new ones are refused meanwhile."""
+        host, port = self.host, self.port
+        await self.stop()
+        await asyncio.sleep(down_seconds)
+        for attempt in range(50):
+            try:
+                await self.start(host, port or 0)
+                return
+            except OSError:  # the port is not free again yet
+                self._runner = None
+                await asyncio.sleep(0.1 * (attempt + 1))
+        await self.start(host, port or 0)
+
     async def __aenter__(self) -> Sandbox:
         if self._runner is None:
             await self.start()

@@ -56,6 +56,12 @@ class Knobs:
     webhook_retry_delay: float = 0.05  # seconds, doubled after each failure
     webhook_timeout: float = 10.0
     callback_query_ttl: float | None = None  # seconds a callback query can be answered; None = forever
+    too_many_rate: float = 0.0  # fraction of calls answered 429 whatever the limits (1.0: a 429 storm)
+    too_many_retry_after: int = 1  # the retry_after those 429s carry
+    drop_rate: float = 0.0  # fraction of calls whose connection is closed without an answer
+    drop_delivers: bool = False  # a dropped send was still delivered (the answer was lost on the way)
+    record_sends: bool = False  # keep the time of every send request and of its answer (chaos runs)
+    redeliver_updates: bool = False  # every update reaches the bot twice (by polling or webhook), same id
 
     def updated(self, **changes: Any) -> Knobs:
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
@@ -64,11 +70,13 @@ class Knobs:
         if "fault_methods" in changes and changes["fault_methods"] is not None:
             changes["fault_methods"] = frozenset(m.lower() for m in changes["fault_methods"])
         knobs = dataclasses.replace(self, **changes)
-        for name in ("server_error_rate", "timeout_rate"):
+        for name in ("server_error_rate", "timeout_rate", "too_many_rate", "drop_rate"):
             if not 0.0 <= getattr(knobs, name) <= 1.0:
                 raise SandboxError(f"{name} must be between 0 and 1")
         if knobs.latency_ms < 0 or knobs.latency_jitter_ms < 0:
             raise SandboxError("latency must not be negative")
+        if knobs.too_many_retry_after < 1:
+            raise SandboxError("too_many_retry_after must be at least 1")
         if knobs.webhook_max_attempts < 1:
             raise SandboxError("webhook_max_attempts must be at least 1")
         return knobs
@@ -149,6 +157,7 @@ class ChatMessage:
     edits: list[Edit] = field(default_factory=list)  # earlier versions, oldest first
     edit_date: int | None = None
     deleted: bool = False
+    at: float | None = None  # when the sandbox took it (seconds since the epoch, with fractions)
 
     @property
     def kind(self) -> str:
@@ -191,6 +200,7 @@ class ChatMessage:
             "edits": [e.to_dict() for e in self.edits],
             "edit_date": self.edit_date,
             "deleted": self.deleted,
+            "at": self.at,
         }
 
 
@@ -243,6 +253,21 @@ class CallbackQueryRecord:
 
 
 @dataclass
+class SendRecord:
+    """One send request (knob ``record_sends``): when it arrived and when it was answered
+    (None: never, e.g. the client went away first); seconds since the epoch."""
+
+    method: str
+    chat_id: str | None
+    received: float
+    answered: float | None = None
+    status: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
 class Stats:
     messages_sent: int = 0  # successful sends (text, photo, document)
     per_chat: Counter[UserId] = field(default_factory=Counter)
@@ -256,6 +281,7 @@ class Stats:
     webhook_failures: int = 0  # POSTs answered non-2xx or not at all
     webhook_dropped: int = 0  # updates given up after webhook_max_attempts
     timeouts: int = 0  # calls held by the timeout knob
+    dropped_connections: int = 0  # calls closed without an answer by the drop knob
     errors: Counter[int] = field(default_factory=Counter)  # by HTTP status
     requests: Counter[str] = field(default_factory=Counter)  # by method
 
@@ -285,6 +311,7 @@ class Stats:
             "webhook_failures": self.webhook_failures,
             "webhook_dropped": self.webhook_dropped,
             "timeouts": self.timeouts,
+            "dropped_connections": self.dropped_connections,
             "too_many_requests": self.too_many_requests,
             "forbidden": self.forbidden,
             "server_errors": self.server_errors,
@@ -401,6 +428,7 @@ class SandboxState:
         # One future per awaited answer: waiting for one press must not wake on every change.
         self.answer_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self.stats = Stats()
+        self.sends: list[SendRecord] = []  # with the knob record_sends
         self._next_user_id = 100_000_001
         self._next_file = 1
         self._next_callback = 1
@@ -415,6 +443,7 @@ class SandboxState:
         self.files.clear()
         self.callbacks.clear()
         self.stats = Stats()
+        self.sends.clear()
         self.limiter.reset()
         self.rng = random.Random(self.knobs.seed)
         self.changed.notify()
@@ -429,10 +458,16 @@ class SandboxState:
         return self.knobs
 
     def draw_fault(self, method: str) -> str | None:
-        """``"timeout"``, ``"server_error"`` or None for one call, from the seeded RNG."""
+        """``"too_many"``, ``"drop"``, ``"timeout"``, ``"server_error"`` or None for one call,
+        from the seeded RNG."""
         knobs = self.knobs
         if knobs.fault_methods is not None and method.lower() not in knobs.fault_methods:
             return None
+        if knobs.too_many_rate and self.rng.random() < knobs.too_many_rate:
+            return "too_many"
+        if knobs.drop_rate and self.rng.random() < knobs.drop_rate:
+            self.stats.dropped_connections += 1
+            return "drop"
         if knobs.timeout_rate and self.rng.random() < knobs.timeout_rate:
             self.stats.timeouts += 1
             return "timeout"
@@ -524,7 +559,8 @@ class SandboxState:
     def add_bot_message(self, chat: Chat, **fields: Any) -> ChatMessage:
         """Record a successful send, counting it and noticing duplicates."""
         message = chat.add(
-            ChatMessage(message_id=chat.take_message_id(), chat_id=chat.id, sender="bot", date=self.now(), **fields)
+            ChatMessage(message_id=chat.take_message_id(), chat_id=chat.id, sender="bot", date=self.now(),
+                        at=self.clock(), **fields)
         )
         self.stats.messages_sent += 1
         self.stats.per_chat[chat.id] += 1

@@ -34,6 +34,7 @@ from bot.sandbox.state import (
     NotFound,
     SandboxError,
     SandboxState,
+    SendRecord,
     StoredFile,
     UpdateQueue,
     VirtualUser,
@@ -67,6 +68,7 @@ _INLINE_ACTIONS = (
     "callback_game",
     "pay",
 )
+SEND_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument"})  # recorded with the knob record_sends
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 
@@ -349,13 +351,23 @@ class TelegramDialect:
         except ApiError as error:
             state.note_error(error.status)
             return self._reply(error.body(), error.status)
+        record = None
+        if state.knobs.record_sends and method.lower() in SEND_METHODS:
+            record = SendRecord(method, params.str("chat_id"), state.clock())
+            state.sends.append(record)
         latency = state.latency()
         if latency:
             await asyncio.sleep(latency)
         fault = state.draw_fault(method)
         if fault == "server_error":
             state.note_error(502)
-            return self._reply(ApiError(502, "Bad Gateway").body(), 502)
+            return self._answered(record, ApiError(502, "Bad Gateway").body(), 502)
+        if fault == "too_many":
+            error = too_many_requests(state.knobs.too_many_retry_after)
+            state.note_error(429)
+            return self._answered(record, error.body(), 429)
+        if fault == "drop" and not state.knobs.drop_delivers:
+            return self._drop(request)
         if fault == "timeout" and not state.knobs.timeout_delivers:
             await self._hold()
         try:
@@ -369,9 +381,27 @@ class TelegramDialect:
                 body = {"ok": True, "result": result.result, "description": result.description}
             else:
                 body = {"ok": True, "result": result}
+        if fault == "drop":
+            if record is not None and status == 200:
+                record.answered, record.status = state.clock(), status  # delivered; the answer is lost
+            return self._drop(request)
         if fault == "timeout" and state.knobs.timeout_delivers:
+            if record is not None and status == 200:
+                record.answered, record.status = state.clock(), status  # delivered; the answer comes late
             await self._hold()
+        return self._answered(record, body, status)
+
+    def _answered(self, record: SendRecord | None, body: dict[str, Any], status: int) -> web.Response:
+        if record is not None and record.answered is None:
+            record.answered, record.status = self.state.clock(), status
         return self._reply(body, status)
+
+    @staticmethod
+    def _drop(request: web.Request) -> web.Response:
+        """Close the connection without an answer, as a proxy or a network cut does."""
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=204)  # never reaches the client
 
     @staticmethod
     def _reply(body: dict[str, Any], status: int) -> web.Response:
@@ -461,7 +491,11 @@ class TelegramDialect:
         if kind not in self.allowed_updates:
             return None
         self.state.stats.updates_queued += 1
-        return self.queue.put(lambda update_id: {"update_id": update_id, kind: payload})
+        update = self.queue.put(lambda update_id: {"update_id": update_id, kind: payload})
+        if self.state.knobs.redeliver_updates:  # as after a restart before the offset was confirmed,
+            self.queue.pending.append((update["update_id"], update))  # or a webhook POST retried
+            self.state.stats.updates_queued += 1
+        return update
 
     # -- virtual users
     def _user_chat(self, user: VirtualUser) -> Chat:

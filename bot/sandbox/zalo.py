@@ -214,6 +214,9 @@ class ZaloDialect:
     def enqueue(self, user: VirtualUser, update: dict[str, Any]) -> dict[str, Any]:
         self.state.stats.updates_queued += 1
         self.pending.append(update)
+        if self.state.knobs.redeliver_updates:  # Zalo sends it again, unsure it arrived
+            self.state.stats.updates_queued += 1
+            self.pending.append(update)
         self.last_update[str(user.id)] = update
         self.changed.notify()
         return update
