@@ -220,3 +220,24 @@ async def test_the_upgrade_renumbers_comments_stored_in_sequence(db_url: str) ->
         assert verified.ok
     finally:
         await engine.dispose()
+
+
+async def test_the_record_of_handled_updates_names_no_sender(db_url: str) -> None:
+    """A Zalo update's key is ``<user>:<message>``: what is kept to refuse a redelivery is a
+    digest of it, so the record of updates, with its times, names nobody."""
+    from sqlalchemy import select
+
+    from bot.db.models import ProcessedUpdate
+    from tests.integration.harness_zalo import running_zalo_bot
+
+    async with running_zalo_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.open_campaign(MONDAY)
+        user = await bot.register_zalo("Phạm Thị Dung")
+        await bot.say("Phạm Thị Dung", "góp ý")
+        await bot.say("Phạm Thị Dung", "Góp ý thứ nhất về mục 1.")
+        async with bot.sessions() as session:
+            keys = (await session.scalars(select(ProcessedUpdate.update_key))).all()
+    assert len(keys) >= 3
+    for key in keys:
+        assert str(user.id) not in key
+        assert len(key) == 64 and set(key) <= set("0123456789abcdef")
