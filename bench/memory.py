@@ -76,12 +76,20 @@ async def child(url: str, base: str, at: str, seconds: float) -> dict[str, Any]:
     from bot.settings import load_settings
 
     baseline = peak_rss_mb()
+    samples: list[tuple[float, float]] = []  # (seconds since the start, RSS in MB): when the peak came
+    began = time.perf_counter()
+
+    async def sample() -> None:
+        while True:
+            samples.append((round(time.perf_counter() - began, 1), rss_mb()))
+            await asyncio.sleep(0.5)
+
+    sampler = asyncio.create_task(sample())
     runtime = Runtime(
         load_settings(database_url=url, send_rate=1000.0, telegram_token=None, zalo_token=None, timezone=TZ),
         clock=FakeClock(dt.datetime.fromisoformat(at)), telegram_token=DEFAULT_TOKEN, telegram_base_url=base,
         options=RuntimeOptions(polling=False, migrate=False, set_commands=False),
     )
-    began = time.perf_counter()
     await runtime.start()  # the scheduler's first tick queues the first section for everyone
     ticked = time.perf_counter() - began
     after_tick = peak_rss_mb()
@@ -93,7 +101,11 @@ async def child(url: str, base: str, at: str, seconds: float) -> dict[str, Any]:
         pending = int(await session.scalar(select(func.count(Delivery.id)).where(
             Delivery.status == DeliveryStatus.PENDING)) or 0)
     await runtime.stop()
-    return {"rss_mb_after_imports": baseline, "rss_peak_mb_after_first_tick": after_tick,
+    sampler.cancel()
+    peak_at, peak = max(samples, key=lambda s: s[1])
+    every_5s = [mb for at, mb in samples if at % 5 < 0.5]
+    return {"rss_mb_sampled_peak": peak, "rss_sampled_peak_at_s": peak_at, "rss_mb_every_5_s": every_5s,
+            "rss_mb_after_imports": baseline, "rss_peak_mb_after_first_tick": after_tick,
             "first_tick_seconds": round(ticked, 1), "rows_queued": queued, "rows_pending_at_the_end": pending,
             "sent_in_the_run": sent, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
 
@@ -119,6 +131,14 @@ async def main(args: argparse.Namespace) -> None:
                                            **json.loads(done.stdout.strip().splitlines()[-1])})
     report["loadavg_after"] = _loadavg()
     print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+def rss_mb() -> float:
+    """This process's RSS now."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 def _loadavg() -> str:

@@ -167,8 +167,13 @@ class TelegramChannel:
             .request(AiohttpRequest(session))
             .get_updates_request(AiohttpRequest(session, read_timeout=40))
             .concurrent_updates(True)
+            .post_shutdown(self._close_interactive)
             .build()
         )
+        # Answers to a pressed button and the stamp on its message, on connections of their own:
+        # a broadcast holds up to a quarter of a second's sends on the shared pool, and a person
+        # waiting for the button's answer must not queue behind them.
+        self._interactive = AiohttpRequest()
         self._register()
 
     @property
@@ -224,12 +229,20 @@ class TelegramChannel:
         except (tg_error.TimedOut, tg_error.NetworkError) as error:
             raise Transient(type(error).__name__) from None
 
-    async def _call(self, method: str, **params: Any) -> Any:
+    async def _call(self, method: str, *, interactive: bool = False, **params: Any) -> Any:
         """One Bot API call through python-telegram-bot's request layer (its transport, its
         errors: Forbidden, RetryAfter, BadRequest…), the answer left as JSON. Sends and edits
         need only the message id back, and building PTB's Message for each was a large share
-        of the CPU a broadcast took."""
-        return await self.bot.request.post(f"{self.bot.base_url}/{method}", JsonCall(params))  # type: ignore[arg-type]
+        of the CPU a broadcast took. ``interactive``: on the connections kept for answering
+        people (button answers, stamps), never shared with the broadcast."""
+        request = self.bot.request
+        if interactive:
+            request = self._interactive
+            await request.initialize()  # once: its own session, made on the first answer
+        return await request.post(f"{self.bot.base_url}/{method}", JsonCall(params))  # type: ignore[arg-type]
+
+    async def _close_interactive(self, application: Application) -> None:
+        await self._interactive.shutdown()
 
     # --- updates -> events; replies -> API calls ---------------------------------------------
 
@@ -314,7 +327,7 @@ class TelegramChannel:
         reply = await self.ctx.chat.handle(events.Press(who, update_key=_key(update), action=actions.decode(query.data)))
         # Committed: now answer the button, then show the rest.
         try:
-            await self._call("answerCallbackQuery", callback_query_id=query.id, text=reply.toast)
+            await self._call("answerCallbackQuery", interactive=True, callback_query_id=query.id, text=reply.toast)
         except tg_error.BadRequest:
             pass  # too old: the write above already counted
         if reply.edit is not None and query.message is not None:
@@ -327,7 +340,8 @@ class TelegramChannel:
         text = f"{original}\n\n{to_html(edit.text)}" if original else to_html(edit.text)
         try:
             await self._call(
-                "editMessageText", chat_id=query.message.chat_id, message_id=query.message.message_id, text=text,
+                "editMessageText", interactive=True, chat_id=query.message.chat_id,
+                message_id=query.message.message_id, text=text,
                 parse_mode=ParseMode.HTML, reply_markup=keyboard(edit) if edit.buttons else None,
                 link_preview_options=NO_PREVIEW,
             )

@@ -392,11 +392,15 @@ class UpdateQueue:
     def peek(self, limit: int) -> list[dict[str, Any]]:
         return [u for _, u in self.pending[:limit]]
 
-    def remove(self, update_id: int) -> None:
-        if self.pending and self.pending[0][0] == update_id:
-            del self.pending[0]
-        else:
-            self.pending = [(i, u) for i, u in self.pending if i != update_id]
+    def remove(self, update_id: int) -> bool:
+        """Forget one update (delivered or given up); False when it was no longer waiting."""
+        for place, (pending_id, _) in enumerate(self.pending):
+            if pending_id == update_id:
+                del self.pending[place]
+                return True
+            if pending_id > update_id:
+                break
+        return False
 
     def clear(self) -> None:
         self.pending.clear()

@@ -48,6 +48,7 @@ MAX_CAPTION_LENGTH = 1024
 MAX_RAW_TEXT_BYTES = 1 << 15  # rejected before parsing
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_HOLD_SECONDS = 600.0  # a "timeout" holds the call at most this long
+WEBHOOK_LOOKAHEAD = 1_000  # waiting updates looked at for one whose chat is free
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same "
     "as a current content and reply markup of the message"
@@ -917,19 +918,51 @@ class TelegramDialect:
 
     # -- webhook delivery
     async def _webhook_loop(self) -> None:
-        """POST queued updates to the webhook in order, retrying non-2xx answers a few times."""
-        while not self.closing:
-            webhook = self.webhook
-            if webhook is None or not self.queue.pending:
+        """POST queued updates to the webhook as Telegram does: up to ``max_connections`` at
+        once, the updates of one chat one at a time and in order (Telegram keeps a queue per
+        chat), each retried a few times when not answered 2xx. An update leaves the queue once
+        its POST succeeded or was given up."""
+        in_flight: dict[int, asyncio.Task[None]] = {}
+        busy: set[Any] = set()  # the chats with an update on its way
+        try:
+            while not self.closing:
+                webhook = self.webhook
+                if webhook is not None:
+                    self._dispatch(webhook, in_flight, busy)
                 await self.queue.changed.wait(None)
+        finally:
+            for task in in_flight.values():
+                task.cancel()
+            await asyncio.gather(*in_flight.values(), return_exceptions=True)
+
+    def _dispatch(self, webhook: Webhook, in_flight: dict[int, asyncio.Task[None]], busy: set[Any]) -> None:
+        """Start the POSTs of the oldest updates whose chat has none on its way, while
+        connections are free (a look at the first ``WEBHOOK_LOOKAHEAD`` waiting updates only)."""
+        for update_id, update in self.queue.pending[:WEBHOOK_LOOKAHEAD]:
+            if len(in_flight) >= webhook.max_connections:
+                return
+            if update_id in in_flight:
                 continue
-            update_id, update = self.queue.pending[0]
-            delivered = await self._post_with_retries(webhook, update)
-            if self.webhook is webhook and self.queue.pending and self.queue.pending[0][0] == update_id:
-                self.queue.remove(update_id)
-                if not delivered:
-                    self.state.stats.webhook_dropped += 1
-                self.state.changed.notify()
+            key = _order_key(update)
+            if key in busy:
+                continue
+            busy.add(key)
+            task = asyncio.create_task(self._deliver_update(webhook, update_id, update), name="sandbox-webhook-post")
+            in_flight[update_id] = task
+
+            def done(_: asyncio.Task[None], update_id: int = update_id, key: Any = key) -> None:
+                in_flight.pop(update_id, None)
+                busy.discard(key)
+                self.queue.changed.notify()  # a connection and a chat are free: look again
+
+            task.add_done_callback(done)
+
+    async def _deliver_update(self, webhook: Webhook, update_id: int, update: dict[str, Any]) -> None:
+        delivered = await self._post_with_retries(webhook, update)
+        if self.webhook is webhook and self.queue.remove(update_id):
+            if not delivered:
+                self.state.stats.webhook_dropped += 1
+            self.state.changed.notify()
 
     async def _post_with_retries(self, webhook: Webhook, update: dict[str, Any]) -> bool:
         knobs = self.state.knobs
@@ -967,6 +1000,21 @@ class TelegramDialect:
         except Exception as exc:  # any transport failure counts as a failed delivery
             log.debug("webhook POST failed: %r", exc)
             return "Connection refused"
+
+
+def _order_key(update: dict[str, Any]) -> Any:
+    """The chat an update belongs to: Telegram delivers one chat's updates in order."""
+    for kind in ("message", "edited_message", "channel_post", "my_chat_member"):
+        part = update.get(kind)
+        if isinstance(part, dict) and isinstance(part.get("chat"), dict):
+            return part["chat"].get("id")
+    query = update.get("callback_query") or update.get("inline_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            return message["chat"].get("id")
+        return (query.get("from") or {}).get("id")
+    return ("update", update.get("update_id"))
 
 
 def _check_inline_keyboard(rows: Any) -> None:

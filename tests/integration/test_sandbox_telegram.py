@@ -467,6 +467,57 @@ async def test_webhook_posts_with_the_secret_retries_and_blocks_get_updates(
         await runner.cleanup()
 
 
+async def test_webhook_posts_up_to_max_connections_at_once_and_each_chat_in_order(
+    bot: Bot, sandbox: Sandbox
+) -> None:
+    """Telegram delivers up to ``max_connections`` updates at once, but one chat's updates one
+    after another and in order: a slow answer for one chat holds only that chat."""
+    users = [await sandbox.create_user(first_name=f"U{n}", started=True) for n in range(5)]
+    release = asyncio.Event()
+    open_now: set[int] = set()
+    most_at_once = 0
+    seen: dict[int, list[str]] = {}
+    two_of_one_chat = False
+
+    async def hook(request: web.Request) -> web.Response:
+        nonlocal most_at_once, two_of_one_chat
+        update = await request.json()
+        chat = update["message"]["chat"]["id"]
+        two_of_one_chat = two_of_one_chat or chat in open_now
+        open_now.add(chat)
+        most_at_once = max(most_at_once, len(open_now))
+        seen.setdefault(chat, []).append(update["message"]["text"])
+        await release.wait()
+        open_now.discard(chat)
+        return web.Response(status=200)
+
+    receiver = web.Application()
+    receiver.router.add_post("/telegram", hook)
+    runner = web.AppRunner(receiver)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/telegram"  # type: ignore[union-attr]
+    try:
+        assert await bot.set_webhook(url, max_connections=3)
+        assert (await bot.get_webhook_info()).max_connections == 3
+        for round_ in range(3):
+            for user in users:
+                await sandbox.send_text(user.id, f"tin {round_}")
+        await sandbox.wait_until(lambda: most_at_once == 3)
+        await asyncio.sleep(0.2)  # the other two chats wait for a free connection
+        assert len(open_now) == 3 and sum(len(texts) for texts in seen.values()) == 3
+        release.set()
+        await sandbox.wait_until(lambda: not sandbox.telegram.queue.pending)
+        assert not two_of_one_chat
+        assert most_at_once == 3
+        assert {chat: texts for chat, texts in seen.items()} == {u.id: ["tin 0", "tin 1", "tin 2"] for u in users}
+        assert sandbox.stats.webhook_posts == 15 and sandbox.stats.webhook_failures == 0
+    finally:
+        release.set()
+        await runner.cleanup()
+
+
 # --------------------------------------------------------------------------- files, duplicates, the rest
 
 

@@ -353,3 +353,32 @@ async def test_presses_arriving_together_share_a_transaction(db_url: str) -> Non
             await bot.sandbox.wait_until(  # each pressed message stamped, the double-tapped one once
                 lambda: sum("✅ Đã xác nhận lúc" in m.text for m in chat.messages) == per_person or None
             )
+
+
+async def test_a_button_is_answered_while_the_broadcast_holds_every_shared_connection(db_url: str) -> None:
+    """The answer to a pressed button and its stamp have connections of their own: sends that
+    hold every connection of the shared pool (a broadcast at a high ceiling) do not delay them."""
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.open_campaign(MONDAY)
+        user = await bot.register("Trần Thị Bình")
+        bot.clock.set(local(MONDAY, 10, 30))
+        await bot.run_until_idle()
+        message, data = next((m.message_id, b["callback_data"]) for m in await bot.bot_messages("Trần Thị Bình")
+                             for b in m.buttons if b["text"] == "✅ Đã đọc")
+        telegram, http = bot.runtime.telegram, bot.runtime.http
+        assert telegram is not None and http is not None and http.connector is not None
+        http.connector._limit = 5  # the shared pool made small: four held sends and the long poll fill it
+        await bot.sandbox.configure(timeout_rate=1.0, fault_methods=["sendMessage"], timeout_seconds=8.0)
+        held = [asyncio.create_task(telegram._call("sendMessage", chat_id=user.id, text=f"tin {n}"))
+                for n in range(4)]
+        await bot.sandbox.wait_until(lambda: bot.sandbox.stats.timeouts >= len(held))
+        record = await bot.sandbox.press_button(user.id, message, data)
+        answer = await bot.sandbox.wait_for_answer(record.id, timeout=2.5)
+        assert answer.answer_text and not any(task.done() for task in held)
+        await bot.sandbox.wait_until(
+            lambda: any("✅ Đã xác nhận lúc" in (m.text or "") for m in bot.sandbox.state.chats[user.id].messages),
+            timeout=2.5)
+        assert not any(task.done() for task in held)
+        for task in held:
+            task.cancel()
+        await asyncio.gather(*held, return_exceptions=True)

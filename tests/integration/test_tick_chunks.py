@@ -69,3 +69,41 @@ async def test_chunks_keep_each_place_in_the_audience(sessions: async_sessionmak
     assert queued >= len(whole)
     assert people == {c.staff_id for c in whole} and len(members) == 20
 
+
+
+async def test_the_tick_reads_no_member_until_the_audience_changes(sessions: async_sessionmaker[AsyncSession],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between due times the tick checks a few aggregates, not the audience; a person linked
+    since (or anyone joining, leaving, becoming reachable) makes it walk again."""
+    campaign_id = await _campaign(sessions, 20)
+    walks = 0
+    chunks = deliveries.member_chunks
+
+    def counted(*args: object, **kwargs: object) -> object:
+        nonlocal walks
+        walks += 1
+        return chunks(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deliveries, "member_chunks", counted)
+    later = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
+
+    async def tick(at: dt.datetime) -> int:
+        async with sessions() as session, session.begin():
+            campaign = await session.get(Campaign, campaign_id)
+            assert campaign is not None
+            return await deliveries.queue_due_sections(session, campaign, at, TZ)
+
+    assert await tick(later) > 0
+    first = walks
+    assert first >= 1
+    for seconds in (5, 10, 15):
+        assert await tick(later + dt.timedelta(seconds=seconds)) == 0
+    assert walks == first  # nothing changed, nothing due: no member read
+    async with sessions() as session, session.begin():
+        unlinked = (await session.scalars(select(Staff.id).where(Staff.id % 3 == 0).order_by(Staff.id))).first()
+        session.add(ChannelIdentity(staff_id=unlinked, channel=Channel.TELEGRAM, external_user_id="new",
+                                    chat_id="new", reachable=True, linked_at=NOW))
+    assert await tick(later + dt.timedelta(seconds=20)) > 0  # what is due to the newly linked person
+    assert walks > first
+    async with sessions() as session:
+        assert unlinked in set((await session.scalars(select(Delivery.staff_id).where(Delivery.item == 1))).all())
