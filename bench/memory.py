@@ -31,7 +31,7 @@ from bot.services.document_files import read_document
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reports_scale import peak_rss_mb  # noqa: E402
-from scale import database, sandbox_process, started_users  # noqa: E402
+from scale import database, loadavg, sandbox_process, started_users  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 22, 3, tzinfo=dt.UTC)
 START = dt.date(2026, 11, 23)
@@ -111,7 +111,7 @@ async def child(url: str, base: str, at: str, seconds: float) -> dict[str, Any]:
 
 
 async def main(args: argparse.Namespace) -> None:
-    report: dict[str, Any] = {"command": " ".join(["python", *sys.argv]), "loadavg_before": _loadavg(),
+    report: dict[str, Any] = {"command": " ".join(["python", *sys.argv]), "loadavg_before": loadavg(),
                               "cpus": os.cpu_count(), "runs": []}
     kinds = ["sqlite"] + (["postgresql"] if args.postgres else [])
     async with sandbox_process(1000.0, 50.0) as (client, sandbox):
@@ -129,7 +129,7 @@ async def main(args: argparse.Namespace) -> None:
                         raise RuntimeError(done.stderr[-3000:])
                     report["runs"].append({"database": kind, "members": args.members,
                                            **json.loads(done.stdout.strip().splitlines()[-1])})
-    report["loadavg_after"] = _loadavg()
+    report["loadavg_after"] = loadavg()
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 
@@ -139,13 +139,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
-
-
-def _loadavg() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().strip()
-    except OSError:
-        return "?"
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from bot.sandbox import DEFAULT_TOKEN, SandboxClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from outbox import free_port  # noqa: E402
-from scale import add_people, database, judge, queue_broadcast, sandbox_process, started_users  # noqa: E402
+from scale import add_people, database, judge, loadavg, queue_broadcast, sandbox_process, started_users  # noqa: E402
 
 LEADS = "this process now runs the scheduler"
 
@@ -162,7 +162,7 @@ async def pending(shim: Any) -> int:
 
 
 async def main(args: argparse.Namespace) -> None:
-    report: dict[str, Any] = {"command": " ".join(["python", *sys.argv]), "loadavg_before": _loadavg(),
+    report: dict[str, Any] = {"command": " ".join(["python", *sys.argv]), "loadavg_before": loadavg(),
                               "cpus": os.cpu_count(), "runs": []}
     async with sandbox_process(args.rate, args.latency_ms) as (client, sandbox):
         report["sandbox"] = " ".join(sandbox)
@@ -171,15 +171,8 @@ async def main(args: argparse.Namespace) -> None:
                 report["runs"].append(await run_once(client, args.postgres, folder, args, count, kill=False))
             if args.kill:
                 report["runs"].append(await run_once(client, args.postgres, folder, args, args.kill, kill=True))
-    report["loadavg_after"] = _loadavg()
+    report["loadavg_after"] = loadavg()
     print(json.dumps(report, ensure_ascii=False, indent=2))
-
-
-def _loadavg() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().strip()
-    except OSError:
-        return "?"
 
 
 if __name__ == "__main__":

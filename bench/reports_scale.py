@@ -34,7 +34,7 @@ from bot.services import campaigns, documents
 from bot.services.document_files import read_document
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import database  # noqa: E402
+from scale import database, loadavg  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 22, 3, tzinfo=dt.UTC)
 START = dt.date(2026, 11, 23)
@@ -137,7 +137,7 @@ def measure(url: str, campaign_id: int, what: str) -> dict[str, Any]:
 
 
 async def main(args: argparse.Namespace) -> None:
-    report: dict[str, Any] = {"command": " ".join(["python", *sys.argv]), "loadavg_before": _loadavg(),
+    report: dict[str, Any] = {"command": " ".join(["python", *sys.argv]), "loadavg_before": loadavg(),
                               "cpus": os.cpu_count(), "runs": []}
     kinds = (["sqlite"] if not args.postgres_only else []) + (["postgresql"] if args.postgres else [])
     with tempfile.TemporaryDirectory() as folder:
@@ -150,7 +150,7 @@ async def main(args: argparse.Namespace) -> None:
                     figures = await asyncio.to_thread(measure, url, campaign_id, what)
                     report["runs"].append({"database": kind, "members": args.members, "setup_seconds": setup,
                                            **figures})
-    report["loadavg_after"] = _loadavg()
+    report["loadavg_after"] = loadavg()
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 
@@ -161,13 +161,6 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
-def _loadavg() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().strip()
-    except OSError:
-        return "?"
 
 
 if __name__ == "__main__":

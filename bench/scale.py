@@ -378,7 +378,7 @@ async def bench_gather(client: SandboxClient, args: argparse.Namespace) -> dict[
 
 
 async def main(args: argparse.Namespace) -> None:
-    report: dict[str, Any] = {"command": " ".join(["python", *sys.argv]), "loadavg_before": _loadavg(),
+    report: dict[str, Any] = {"command": " ".join(["python", *sys.argv]), "loadavg_before": loadavg(),
                               "cpus": os.cpu_count()}
     kinds = ["sqlite"] + (["postgresql"] if args.postgres else [])
     async with sandbox_process(args.rate, args.latency_ms) as (client, sandbox):
@@ -396,11 +396,12 @@ async def main(args: argparse.Namespace) -> None:
                 for kind in kinds:
                     async with database(kind, args.postgres, folder) as url:
                         report["presses"].append(await bench_outbox(client, url, kind, args, presses=args.presses))
-    report["loadavg_after"] = _loadavg()
+    report["loadavg_after"] = loadavg()
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 
-def _loadavg() -> str:
+def loadavg() -> str:
+    """The machine's load average, printed beside each figure (a shared machine moves them)."""
     try:
         return Path("/proc/loadavg").read_text().strip()
     except OSError:
