@@ -107,14 +107,18 @@ class MemberClock:
 MEMBER_CHUNK = 5_000  # members read at once: the tick never holds a whole audience in memory
 
 
+def _active(campaign: Campaign) -> tuple[Any, ...]:
+    """The conditions of the campaign's audience: members not removed, staff still active."""
+    return (CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None), Staff.active.is_(True))
+
+
 async def audience_size(session: AsyncSession, campaign: Campaign) -> int:
     """Active members of the campaign (linked or not): the stagger spreads over all of them."""
     return int(
         await session.scalar(
             select(func.count(CampaignMember.id))
             .join(Staff, Staff.id == CampaignMember.staff_id)
-            .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None),
-                   Staff.active.is_(True))
+            .where(*_active(campaign))
         )
         or 0
     )
@@ -125,7 +129,7 @@ async def audience_signature(session: AsyncSession, campaign: Campaign) -> tuple
     members (how many, which: the sum and the extremes of their ids, the latest joining) and
     their reachable identities (how many, which, the latest linked). Each is one pass the
     database makes over its indexes; nothing is read into the process."""
-    active = (CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None), Staff.active.is_(True))
+    active = _active(campaign)
     members = (
         await session.execute(
             select(func.count(CampaignMember.id), func.sum(CampaignMember.id), func.min(CampaignMember.id),
@@ -162,8 +166,7 @@ async def member_chunks(session: AsyncSession, campaign: Campaign,
             await session.execute(
                 select(CampaignMember.id, CampaignMember.staff_id, CampaignMember.joined_at)
                 .join(Staff, Staff.id == CampaignMember.staff_id)
-                .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None),
-                       Staff.active.is_(True), CampaignMember.id > after)
+                .where(*_active(campaign), CampaignMember.id > after)
                 .order_by(CampaignMember.id)
                 .limit(size)
             )
@@ -249,20 +252,20 @@ async def queue_due_sections(session: AsyncSession, campaign: Campaign, now: dt.
     source = campaign_source(campaign.id)
     queued = 0
     next_due = FAR
-    async for members in member_chunks(session, campaign):
+    async for chunk in member_chunks(session, campaign):
         existing = set(
             (
                 await session.execute(
                     select(Delivery.staff_id, Delivery.item).where(
                         Delivery.source == source,
-                        Delivery.staff_id.in_([m.staff_id for m in members]),
+                        Delivery.staff_id.in_([m.staff_id for m in chunk]),
                         Delivery.kind == DeliveryKind.SECTION,
                     )
                 )
             ).all()
         )
         rows: list[dict[str, Any]] = []
-        for member in members:
+        for member in chunk:
             for ordinal, due in personal_due(plan, member, audience, campaign.starts_at, cache).items():
                 if (member.staff_id, ordinal) in existing:
                     continue
