@@ -311,6 +311,7 @@ class Runtime:
             if app.running:
                 await app.stop()
             await app.shutdown()
+            await self.telegram.close()
         if self.zalo is not None:
             await self.zalo.stop()
         if self.worker is not None:

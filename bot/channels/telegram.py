@@ -167,7 +167,6 @@ class TelegramChannel:
             .request(AiohttpRequest(session))
             .get_updates_request(AiohttpRequest(session, read_timeout=40))
             .concurrent_updates(True)
-            .post_shutdown(self._close_interactive)
             .build()
         )
         # Answers to a pressed button and the stamp on its message, on connections of their own:
@@ -241,7 +240,10 @@ class TelegramChannel:
             await request.initialize()  # once: its own session, made on the first answer
         return await request.post(f"{self.bot.base_url}/{method}", JsonCall(params))  # type: ignore[arg-type]
 
-    async def _close_interactive(self, application: Application) -> None:
+    async def close(self) -> None:
+        """Close the connections kept for answering people. python-telegram-bot's
+        ``post_shutdown`` runs only under its own ``run_polling``/``run_webhook``, not under the
+        ``initialize``/``shutdown`` the runtime calls, so the runtime closes them itself."""
         await self._interactive.shutdown()
 
     # --- updates -> events; replies -> API calls ---------------------------------------------

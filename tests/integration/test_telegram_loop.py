@@ -382,3 +382,25 @@ async def test_a_button_is_answered_while_the_broadcast_holds_every_shared_conne
         for task in held:
             task.cancel()
         await asyncio.gather(*held, return_exceptions=True)
+
+
+async def test_stopping_closes_every_connection_the_bot_opened(db_url: str) -> None:
+    """A press is answered on connections of their own; stopping the bot closes them too
+    (they were left open: "Unclosed client session" at the end of every run)."""
+    import gc
+
+    import aiohttp
+
+    def open_sessions() -> set[int]:
+        return {id(o) for o in gc.get_objects() if isinstance(o, aiohttp.ClientSession) and not o.closed}
+
+    before = open_sessions()
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.import_roster()
+        await bot.create_campaign(await bot.import_document(), MONDAY)
+        await bot.register("Trần Thị Bình")
+        bot.clock.set(local(MONDAY, 8, 30))
+        await bot.run_until_idle()
+        assert await bot.confirm_all("Trần Thị Bình") > 0
+        assert open_sessions() - before  # the answers' own connections are open while the bot runs
+    assert not open_sessions() - before
