@@ -7,13 +7,18 @@ reply. The flow's buttons become inline keyboards (their actions are the
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from telegram import BotCommand, InputFile, Update
+from telegram import BotCommand, InputFile, MessageEntity, Update
+from telegram import Message as TgMessage
+from telegram._utils.entities import parse_message_entities
 from telegram import error as tg_error
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -154,6 +159,75 @@ def _int_id(value: Any) -> bool:
     return type(value) is int and -MAX_UPDATE_ID <= value <= MAX_UPDATE_ID
 
 
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button press read straight from its JSON. Presses are most of what a bot in a
+    disclosure period receives, and python-telegram-bot's ``Update`` for one builds the whole
+    pressed message (a section: its text, its entities, its keyboard), which was a fifth of the
+    bot's CPU while people read and confirmed (``bench/simulate.py``). Everything else still
+    goes through python-telegram-bot's handlers."""
+
+    update_id: int
+    query_id: str
+    user_id: int
+    chat_id: int  # the pressed message's chat; the person's own id when it is not there
+    data: str | None
+    message_id: int | None
+    message: dict[str, Any] | None  # the pressed message, for the stamp
+    html: str | None = None  # its text as HTML, when python-telegram-bot has already read it
+
+
+_QUERY_KEYS = frozenset({"id", "from", "chat_instance", "data", "message"})
+
+
+def parse_press(data: Any) -> Press | None:
+    """``data`` as a :class:`Press` when it is exactly a callback query with the parts the
+    Bot API always gives, each of its own type; otherwise None, and the update takes the
+    general path (python-telegram-bot's ``Update``, checked by :func:`parse_update`)."""
+    if not isinstance(data, dict) or len(data) != 2:
+        return None
+    update_id, query = data.get("update_id"), data.get("callback_query")
+    if type(update_id) is not int or not 0 <= update_id <= MAX_UPDATE_ID:
+        return None
+    if not isinstance(query, dict) or not query.keys() <= _QUERY_KEYS:
+        return None
+    query_id, person, instance, pressed = query.get("id"), query.get("from"), query.get("chat_instance"), query.get("data")
+    if type(query_id) is not str or type(instance) is not str or not (pressed is None or type(pressed) is str):
+        return None
+    if not isinstance(person, dict) or not _int_id(person.get("id")) or type(person.get("first_name")) is not str:
+        return None
+    if type(person.get("is_bot")) is not bool:
+        return None
+    message = query.get("message")
+    chat_id, message_id = person["id"], None
+    if message is not None:
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if not isinstance(chat, dict) or not _int_id(chat.get("id")) or type(chat.get("type")) is not str:
+            return None
+        if not _int_id(message.get("message_id")) or type(message.get("date")) is not int or message["date"] <= 0:
+            return None  # date 0: a message the bot can no longer reach (PTB's InaccessibleMessage)
+        if not (message.get("text") is None or type(message.get("text")) is str):
+            return None
+        chat_id, message_id = chat["id"], message["message_id"]
+    return Press(update_id, query_id, person["id"], chat_id, pressed, message_id, message)
+
+
+class _UpdatesRequest(AiohttpRequest):
+    """The transport of ``getUpdates``: each press is taken out as it arrives and handled on
+    the press path; python-telegram-bot gets only its ``update_id`` in its place, so that its
+    Updater still confirms it with the next offset, and no handler matches it."""
+
+    def __init__(self, session: aiohttp.ClientSession | None, take: Callable[[Any], bool], **timeouts: Any) -> None:
+        super().__init__(session, **timeouts)
+        self._take = take
+
+    async def post(self, url: str, request_data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        result = await super().post(url, request_data, *args, **kwargs)
+        if isinstance(result, list):
+            return [{"update_id": update["update_id"]} if self._take(update) else update for update in result]
+        return result
+
+
 class TelegramChannel:
     channel = Channel.TELEGRAM
 
@@ -165,7 +239,7 @@ class TelegramChannel:
             .token(token)
             .base_url(base_url)
             .request(AiohttpRequest(session))
-            .get_updates_request(AiohttpRequest(session, read_timeout=40))
+            .get_updates_request(_UpdatesRequest(session, self.take_press, read_timeout=40))
             .concurrent_updates(True)
             .build()
         )
@@ -173,6 +247,8 @@ class TelegramChannel:
         # a broadcast holds up to a quarter of a second's sends on the shared pool, and a person
         # waiting for the button's answer must not queue behind them.
         self._interactive = AiohttpRequest()
+        self._presses: set[asyncio.Task[None]] = set()
+        self._pressing = asyncio.Semaphore(256)  # as many at once as python-telegram-bot's concurrent updates
         self._register()
 
     @property
@@ -241,10 +317,48 @@ class TelegramChannel:
         return await request.post(f"{self.bot.base_url}/{method}", JsonCall(params))  # type: ignore[arg-type]
 
     async def close(self) -> None:
-        """Close the connections kept for answering people. python-telegram-bot's
-        ``post_shutdown`` runs only under its own ``run_polling``/``run_webhook``, not under the
-        ``initialize``/``shutdown`` the runtime calls, so the runtime closes them itself."""
+        """Let the presses being handled finish, then close the connections kept for answering
+        people. python-telegram-bot's ``post_shutdown`` runs only under its own
+        ``run_polling``/``run_webhook``, not under the ``initialize``/``shutdown`` the runtime
+        calls, so the runtime closes them itself."""
+        if self._presses:
+            await asyncio.wait(set(self._presses), timeout=10)
         await self._interactive.shutdown()
+
+    # --- taking updates: the press path, and python-telegram-bot's for the rest -----------------
+
+    def accept(self, data: Any) -> bool:
+        """A webhook body: a press is handled on the press path, anything else that is an update
+        goes to python-telegram-bot's queue. False when the body is not an update."""
+        if self.take_press(data):
+            return True
+        update = parse_update(data, self.bot)
+        if update is None:
+            return False
+        self.application.update_queue.put_nowait(update)
+        return True
+
+    def take_press(self, data: Any) -> bool:
+        press = parse_press(data)
+        if press is None:
+            return False
+        task = asyncio.get_running_loop().create_task(self._handle_press(press))
+        self._presses.add(task)
+        task.add_done_callback(self._presses.discard)
+        return True
+
+    async def settled(self) -> None:
+        """Every update taken so far has been handled (tests wait on this)."""
+        await self.application.update_queue.join()
+        while self._presses:
+            await asyncio.wait(set(self._presses))
+
+    async def _handle_press(self, press: Press) -> None:
+        async with self._pressing:
+            try:
+                await self._on_press(press)
+            except Exception as error:  # noqa: BLE001 - as python-telegram-bot's error handler would
+                log.error("update failed: %s: %s", type(error).__name__, error)
 
     # --- updates -> events; replies -> API calls ---------------------------------------------
 
@@ -321,35 +435,57 @@ class TelegramChannel:
             self.ctx.wake()
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A press that did not fit the press path (an unusual shape python-telegram-bot still reads)."""
         query = update.callback_query
         if query is None or update.effective_user is None:
             return
         chat = update.effective_chat
-        who = Who(Channel.TELEGRAM, str(update.effective_user.id), str(chat.id) if chat else str(update.effective_user.id))
-        reply = await self.ctx.chat.handle(events.Press(who, update_key=_key(update), action=actions.decode(query.data)))
+        user_id = update.effective_user.id
+        message = query.message if isinstance(query.message, TgMessage) else None
+        await self._on_press(Press(
+            update.update_id, query.id, user_id, chat.id if chat else user_id, query.data,
+            message.message_id if message is not None else None, {} if message is not None else None,
+            html=(message.text_html if message.text else "") if message is not None else None,
+        ))
+
+    async def _on_press(self, press: Press) -> None:
+        who = Who(Channel.TELEGRAM, str(press.user_id), str(press.chat_id))
+        reply = await self.ctx.chat.handle(events.Press(who, update_key=str(press.update_id), action=actions.decode(press.data)))
         # Committed: now answer the button, then show the rest.
         try:
-            await self._call("answerCallbackQuery", interactive=True, callback_query_id=query.id, text=reply.toast)
+            await self._call("answerCallbackQuery", interactive=True, callback_query_id=press.query_id, text=reply.toast)
         except tg_error.BadRequest:
             pass  # too old: the write above already counted
-        if reply.edit is not None and query.message is not None:
-            await self._edit(query, reply.edit)
+        if reply.edit is not None and press.message is not None:
+            await self._edit(press, reply.edit)
         await self._show(who, reply)
 
-    async def _edit(self, query: Any, edit: Message) -> None:
+    async def _edit(self, press: Press, edit: Message) -> None:
         """Stamp the pressed message: its own text plus the new line, new buttons."""
-        original = query.message.text_html if query.message.text else ""
+        original = press.html if press.html is not None else self._pressed_html(press.message or {})
         text = f"{original}\n\n{to_html(edit.text)}" if original else to_html(edit.text)
         try:
             await self._call(
-                "editMessageText", interactive=True, chat_id=query.message.chat_id,
-                message_id=query.message.message_id, text=text,
+                "editMessageText", interactive=True, chat_id=press.chat_id, message_id=press.message_id, text=text,
                 parse_mode=ParseMode.HTML, reply_markup=keyboard(edit) if edit.buttons else None,
                 link_preview_options=NO_PREVIEW,
             )
         except tg_error.BadRequest as error:
             if "not modified" not in error.message.lower():
                 log.warning("could not edit a confirmed message: %s", error.message)
+
+    def _pressed_html(self, message: dict[str, Any]) -> str:
+        """The pressed message's text as HTML: what python-telegram-bot's ``Message.text_html``
+        gives, made from the text and its entities alone, without building the whole message
+        (``tests/unit/test_press_parse.py`` holds the two equal)."""
+        text = message.get("text")
+        if not text:
+            return ""
+        try:
+            entities = MessageEntity.de_list(message.get("entities") or [], self.bot)
+            return TgMessage._parse_html(text, parse_message_entities(text, entities), urled=False) or ""
+        except Exception:  # noqa: BLE001 - entities of another shape: the text as it is
+            return escape(text)
 
     async def _show(self, who: Who, reply: Reply) -> None:
         """A reply as messages: a section shown again first, then the texts."""

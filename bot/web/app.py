@@ -21,7 +21,6 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bot.channels.telegram import parse_update
 from bot.channels.zalo import parse_update as parse_zalo_update
 from bot.runtime import Runtime
 from bot.sandbox import Sandbox
@@ -73,11 +72,8 @@ def build_app(runtime: Runtime, webhook_secret: str | None, *, sandbox: Sandbox 
         if runtime.telegram is None:
             raise web.HTTPNotFound()
         data = await checked_body(request, TELEGRAM_SECRET_HEADER)
-        application = runtime.telegram.application
-        update = parse_update(data, application.bot)
-        if update is None:
+        if not runtime.telegram.accept(data):
             raise web.HTTPBadRequest()
-        await application.update_queue.put(update)
         return web.json_response({"ok": True})
 
     async def zalo_webhook(request: web.Request) -> web.Response:

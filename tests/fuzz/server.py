@@ -139,7 +139,7 @@ class WebhookServer:
     async def _settle(self) -> None:
         assert self.runtime is not None
         if self.runtime.telegram is not None:
-            await self.runtime.telegram.application.update_queue.join()
+            await self.runtime.telegram.settled()
         if self.runtime.zalo is not None:
             while self.runtime.zalo._tasks:
                 await asyncio.gather(*list(self.runtime.zalo._tasks), return_exceptions=True)

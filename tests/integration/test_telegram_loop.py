@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -404,3 +405,55 @@ async def test_stopping_closes_every_connection_the_bot_opened(db_url: str) -> N
         assert await bot.confirm_all("Trần Thị Bình") > 0
         assert open_sessions() - before  # the answers' own connections are open while the bot runs
     assert not open_sessions() - before
+
+
+async def test_a_press_of_an_unusual_shape_takes_the_general_path_to_the_same_result(db_url: str) -> None:
+    """Presses are read straight from their JSON; one the press path does not take (here a
+    part it does not know) goes through python-telegram-bot's Update and handlers, and ends the
+    same: stored once, the message stamped; the same update again changes nothing."""
+    name = "Trần Thị Bình"
+    async with running_bot(db_url, local(MONDAY, 7)) as bot:
+        await bot.import_roster()
+        campaign = await bot.create_campaign(await bot.import_document(), MONDAY)
+        user = await bot.register(name)
+        def unconfirmed(chat: list[Any]) -> list[Any]:
+            return [m for m in chat if any(b["text"] == "✅ Đã đọc" for b in m.buttons)]
+
+        bot.clock.set(local(MONDAY, 8, 30))
+        await bot.run_until_idle()
+        (first, *_) = unconfirmed(await bot.bot_messages(name))
+        texts = {first.message_id: first.text}  # the sandbox's messages change in place when edited
+        # the usual shape, as the sandbox sends it: the press path
+        data = next(b["callback_data"] for b in first.buttons if b["text"] == "✅ Đã đọc")
+        await bot.sandbox.wait_for_answer((await bot.sandbox.press_button(user.id, first.message_id, data)).id)
+        read_on = next(b["callback_data"] for b in first.buttons if b["text"] == "Đọc tiếp ▶")
+        await bot.sandbox.wait_for_answer((await bot.sandbox.press_button(user.id, first.message_id, read_on)).id)
+        await _settle(bot)
+        (second,) = [m for m in unconfirmed(await bot.bot_messages(name)) if m.message_id != first.message_id]
+        texts[second.message_id] = second.text
+
+        # the same press with a part the press path does not know
+        telegram = bot.runtime.telegram
+        assert telegram is not None
+        data = next(b["callback_data"] for b in second.buttons if b["text"] == "✅ Đã đọc")
+        update = {"update_id": 990_001, "callback_query": {
+            "id": "990001", "chat_instance": "1", "data": data, "game_short_name": None,
+            "from": {"id": user.id, "is_bot": False, "first_name": "Bình"},
+            "message": {"message_id": second.message_id, "date": 1_790_000_000, "text": second.text,
+                        "chat": {"id": user.id, "type": "private"}},
+        }}
+        from bot.channels.telegram import parse_press
+        assert parse_press(update) is None
+        for _ in range(2):
+            assert telegram.accept(update)
+            await telegram.settled()
+
+        async with bot.sessions() as session:
+            acks = (await session.scalars(select(Ack.item).where(Ack.campaign_id == campaign).order_by(Ack.item))).all()
+        chat = {m.message_id: m for m in await bot.bot_messages(name)}
+        assert len(acks) == 2
+        for message in (first, second):
+            stamped = chat[message.message_id]
+            original = texts[message.message_id]
+            assert stamped.text.startswith(original) and "✅ Đã xác nhận lúc" in stamped.text[len(original):]
+            assert not any(b["text"] == "✅ Đã đọc" for b in stamped.buttons)
