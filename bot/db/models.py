@@ -208,6 +208,15 @@ class CampaignMember(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     deadline_at: Mapped[dt.datetime]
     removed_at: Mapped[dt.datetime | None]
+    # The person's progress, kept by ``services.tallies`` in the transactions that change the
+    # rows it counts (a section delivery becoming sent, an acknowledgment inserted), so the
+    # reports read one row per person instead of every delivery and acknowledgment.
+    sections_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sections_confirmed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    confirmed_telegram: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # by ``Ack.via``
+    confirmed_zalo: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attested_at: Mapped[dt.datetime | None]  # the whole-document acknowledgment (item 0)
+    last_confirmed_at: Mapped[dt.datetime | None]  # the latest acknowledgment, the attestation too
 
 
 class Announcement(Base):

@@ -12,17 +12,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
-    Ack,
     Campaign,
     CampaignMember,
     ChannelIdentity,
-    Delivery,
     Department,
     Feedback,
     Staff,
 )
-from bot.domain.enums import Channel, DeliveryKind, DeliveryStatus
-from bot.services.reading import ATTESTATION_ITEM
+from bot.domain.enums import Channel
 
 
 @dataclass
@@ -52,19 +49,14 @@ class CampaignCounts:
 
 
 async def campaign_counts(session: AsyncSession, campaign: Campaign, sections: int) -> CampaignCounts:
-    """One statement: each table is first reduced to one row per person (sent sections and
-    confirmations from their indexes alone, ``ix_delivery_campaign`` and ``ix_ack_campaign_via``),
-    then the members are counted by department with those rows beside them. A campaign of
-    100,000 people × 40 sections is millions of rows: joining each of them to its member, as
-    one query per figure did, took seconds (``bench/reports_scale.py``)."""
+    """One statement over one row per member: the sections sent and confirmed are kept on
+    the member's row (``tallies``), the linked accounts are reduced to one row per person. A
+    campaign of 100,000 people × 40 sections is millions of delivery and acknowledgment rows:
+    counting them at each call took more than a second on PostgreSQL
+    (``bench/reports_scale.py``)."""
+    member = CampaignMember
     dept = func.coalesce(Department.name, "—").label("department")
-    members = (
-        select(CampaignMember.staff_id, dept)
-        .join(Staff, Staff.id == CampaignMember.staff_id)
-        .outerjoin(Department, Department.id == Staff.department_id)
-        .where(CampaignMember.campaign_id == campaign.id, CampaignMember.removed_at.is_(None))
-        .subquery()
-    )
+    active = (member.campaign_id == campaign.id) & member.removed_at.is_(None)
     identity = (
         select(
             ChannelIdentity.staff_id,
@@ -72,55 +64,37 @@ async def campaign_counts(session: AsyncSession, campaign: Campaign, sections: i
             func.max(case((ChannelIdentity.channel == Channel.TELEGRAM, 1), else_=0)).label("telegram"),
             func.max(case((ChannelIdentity.channel == Channel.ZALO, 1), else_=0)).label("zalo"),
         )
-        .where(ChannelIdentity.staff_id.in_(select(members.c.staff_id)))
+        .where(ChannelIdentity.staff_id.in_(select(member.staff_id).where(active)))
         .group_by(ChannelIdentity.staff_id)
         .subquery()
     )
-    sent = (
-        select(Delivery.staff_id, func.count().label("sent"))
-        .where(
-            Delivery.campaign_id == campaign.id,
-            Delivery.kind == DeliveryKind.SECTION,
-            Delivery.status == DeliveryStatus.SENT,
-        )
-        .group_by(Delivery.staff_id)
-        .subquery()
-    )
-    section_ack = Ack.item != ATTESTATION_ITEM
-    per_person = (
-        select(
-            Ack.staff_id,
-            func.sum(case((section_ack, 1), else_=0)).label("acks"),
-            func.max(case((Ack.item == ATTESTATION_ITEM, 1), else_=0)).label("attested"),
-            func.sum(case((section_ack & (Ack.via == Channel.TELEGRAM), 1), else_=0)).label("telegram"),
-            func.sum(case((section_ack & (Ack.via == Channel.ZALO), 1), else_=0)).label("zalo"),
-        )
-        .where(Ack.campaign_id == campaign.id)
-        .group_by(Ack.staff_id)
-        .subquery()
+    # as many sections confirmed as the document has (someone who confirmed nothing of a
+    # document without sections has not confirmed it all)
+    complete = (member.sections_confirmed >= sections) & (
+        (member.sections_confirmed > 0) | member.attested_at.is_not(None)
     )
     query = (
         select(
-            members.c.department,
+            dept,
             func.count(),
             func.count(identity.c.staff_id),
             func.sum(case((identity.c.reachable == 0, 1), else_=0)),
-            func.sum(sent.c.sent),
+            func.sum(member.sections_sent),
             func.sum(identity.c.telegram),
             func.sum(identity.c.zalo),
             func.sum(case(((identity.c.telegram == 1) & (identity.c.zalo == 1), 1), else_=0)),
-            func.sum(per_person.c.acks),
-            func.sum(case((per_person.c.acks >= sections, 1), else_=0)),
-            func.sum(per_person.c.attested),
-            func.sum(per_person.c.telegram),
-            func.sum(per_person.c.zalo),
+            func.sum(member.sections_confirmed),
+            func.sum(case((complete, 1), else_=0)),
+            func.count(member.attested_at),
+            func.sum(member.confirmed_telegram),
+            func.sum(member.confirmed_zalo),
         )
-        .select_from(
-            members.outerjoin(identity, identity.c.staff_id == members.c.staff_id)
-            .outerjoin(sent, sent.c.staff_id == members.c.staff_id)
-            .outerjoin(per_person, per_person.c.staff_id == members.c.staff_id)
-        )
-        .group_by(members.c.department)
+        .select_from(member)
+        .join(Staff, Staff.id == member.staff_id)
+        .outerjoin(Department, Department.id == Staff.department_id)
+        .outerjoin(identity, identity.c.staff_id == member.staff_id)
+        .where(active)
+        .group_by(dept)
     )
     rows: dict[str, Row] = {}
     for (department, count, linked, unreachable, sent_count, telegram, zalo, both, acks, complete, attested,

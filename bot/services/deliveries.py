@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 import functools
 import hashlib
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,7 @@ from bot.domain.messages import (
     document_title,
     keyboard_from_payload,
 )
-from bot.services import audit
+from bot.services import audit, tallies
 from bot.services.campaigns import calendar, plan_for, sync_members
 from bot.services.documents import SectionView, sections_of
 
@@ -666,9 +667,16 @@ class Result:
 async def record_results(session: AsyncSession, results: Sequence[Result], now: dt.datetime) -> list[int]:
     """Write a batch of outcomes in one transaction. Returns the ids of rows that still
     have chunks to send (held a second, for the per-chat spacing)."""
+    # Locked (PostgreSQL), in id order: what each row was before this batch decides whether a
+    # section became sent here, for the member's count (``tallies``), even when another process
+    # records the same row at the same time.
     rows = {
-        r.id: r for r in (await session.scalars(select(Delivery).where(Delivery.id.in_([x.delivery_id for x in results])))).all()
+        r.id: r for r in (await session.scalars(
+            select(Delivery).where(Delivery.id.in_([x.delivery_id for x in results])).order_by(Delivery.id)
+            .with_for_update().execution_options(populate_existing=True)
+        )).all()
     }
+    was_sent = {i for i, r in rows.items() if r.status is DeliveryStatus.SENT}
     continuing: list[int] = []
     for result in results:
         row = rows[result.delivery_id]
@@ -696,6 +704,11 @@ async def record_results(session: AsyncSession, results: Sequence[Result], now: 
             row.last_error = (result.error or "")[:500]
         if result.unreachable_identity is not None:
             await mark_unreachable(session, result.unreachable_identity, result.error or "", now)
+    sections: Counter[tuple[int, int]] = Counter()
+    for row in rows.values():
+        if row.kind is DeliveryKind.SECTION and row.campaign_id is not None:
+            sections[row.campaign_id, row.staff_id] += (row.status is DeliveryStatus.SENT) - (row.id in was_sent)
+    await tallies.add_sent(session, {key: n for key, n in sections.items() if n})
     return continuing
 
 

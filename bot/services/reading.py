@@ -21,10 +21,9 @@ from bot.db.models import Ack, Campaign, CampaignMember, Delivery
 from bot.db.queries import insert_ignoring_duplicates, insert_new
 from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
 from bot.domain.text import nfc
-from bot.services import deliveries
+from bot.services import deliveries, tallies
 from bot.services.documents import SectionView, sections_of
-
-ATTESTATION_ITEM = 0
+from bot.services.tallies import ATTESTATION_ITEM
 
 
 async def member_campaigns(session: AsyncSession, staff_id: int, *, include_closed: bool = False) -> list[Campaign]:
@@ -173,6 +172,7 @@ async def confirm_sections(session: AsyncSession, presses: list[MemberPress], no
                 "item": press.ordinal, "at": now, "via": press.via,
             })
     new = await insert_new(session, Ack, list(rows.values()), Ack.campaign_id, Ack.staff_id, Ack.item)
+    await tallies.add_confirmations(session, (rows[key] for key in new))
     earlier: dict[tuple[int, int, int], dt.datetime] = {}
     if len(new) < len(rows):
         items = {"items": list({key[2] for key in rows}), **keys}
@@ -228,11 +228,11 @@ async def attest(session: AsyncSession, staff_id: int, campaign_id: int, via: Ch
     confirmed = await _confirmed_sections(session, campaign.id, staff_id)
     if confirmed < total:
         return AckResult(AckStatus.NOT_SENT, confirmed=confirmed, total=total)
-    inserted = await insert_ignoring_duplicates(
-        session,
-        Ack,
-        [{"campaign_id": campaign.id, "staff_id": staff_id, "section_id": None, "item": ATTESTATION_ITEM, "at": now, "via": via}],
-    )
+    row = {"campaign_id": campaign.id, "staff_id": staff_id, "section_id": None, "item": ATTESTATION_ITEM, "at": now,
+           "via": via}
+    inserted = await insert_ignoring_duplicates(session, Ack, [row])
+    if inserted:
+        await tallies.add_confirmations(session, [row])
     at = await session.scalar(
         select(Ack.at).where(Ack.campaign_id == campaign.id, Ack.staff_id == staff_id, Ack.item == ATTESTATION_ITEM)
     )

@@ -23,15 +23,13 @@ from bot.db.models import (
     Campaign,
     CampaignMember,
     ChannelIdentity,
-    Delivery,
     Department,
     Section,
     Staff,
 )
-from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus, Role
+from bot.domain.enums import CampaignStatus, Channel, Role
 from bot.domain.messages import document_title
 from bot.services import audit, counts, feedback, heartbeat
-from bot.services.reading import ATTESTATION_ITEM
 
 
 class ReportRefused(Exception):
@@ -267,24 +265,6 @@ async def member_rows(session: AsyncSession, campaigns: Sequence[CampaignReport]
     """One row per member of each campaign, by department and name, read as a stream."""
     for report in campaigns:
         campaign_id = report.campaign.id
-        sent = (
-            select(Delivery.staff_id, func.count(Delivery.id).label("sent"))
-            .where(Delivery.campaign_id == campaign_id, Delivery.kind == DeliveryKind.SECTION,
-                   Delivery.status == DeliveryStatus.SENT)
-            .group_by(Delivery.staff_id)
-            .subquery()
-        )
-        acks = (
-            select(
-                Ack.staff_id,
-                func.sum(case((Ack.item != ATTESTATION_ITEM, 1), else_=0)).label("confirmed"),
-                func.max(case((Ack.item == ATTESTATION_ITEM, 1), else_=0)).label("attested"),
-                func.max(Ack.at).label("last_at"),
-            )
-            .where(Ack.campaign_id == campaign_id)
-            .group_by(Ack.staff_id)
-            .subquery()
-        )
         identity = (
             select(
                 ChannelIdentity.staff_id,
@@ -298,15 +278,13 @@ async def member_rows(session: AsyncSession, campaigns: Sequence[CampaignReport]
         statement = (
             select(
                 Staff.full_name, func.coalesce(Department.name, "—"), Staff.position, identity.c.telegram,
-                identity.c.zalo, identity.c.reachable, sent.c.sent, acks.c.confirmed, acks.c.attested,
-                acks.c.last_at,
+                identity.c.zalo, identity.c.reachable, CampaignMember.sections_sent,
+                CampaignMember.sections_confirmed, CampaignMember.attested_at, CampaignMember.last_confirmed_at,
             )
             .select_from(CampaignMember)
             .join(Staff, Staff.id == CampaignMember.staff_id)
             .outerjoin(Department, Department.id == Staff.department_id)
             .outerjoin(identity, identity.c.staff_id == Staff.id)
-            .outerjoin(sent, sent.c.staff_id == Staff.id)
-            .outerjoin(acks, acks.c.staff_id == Staff.id)
             .where(CampaignMember.campaign_id == campaign_id, CampaignMember.removed_at.is_(None))
             .order_by(func.coalesce(Department.name, "—"), Staff.full_name, Staff.id)
             .execution_options(yield_per=1000)
@@ -319,7 +297,7 @@ async def member_rows(session: AsyncSession, campaigns: Sequence[CampaignReport]
                 campaign_id=campaign_id, full_name=name, department=department, position=position or "",
                 channels=linked, sent=int(n_sent or 0), confirmed=int(n_confirmed or 0),
                 sections=len(report.sections), last_confirmation=_aware(last_at),
-                attested=bool(attested), reachable=None if reachable is None else bool(reachable),
+                attested=attested is not None, reachable=None if reachable is None else bool(reachable),
             )
 
 

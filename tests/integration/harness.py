@@ -91,10 +91,12 @@ class Harness:
         """Record sections as sent to a person (as the worker would), without a messenger."""
         from bot.db.models import Campaign, Delivery
         from bot.domain.enums import Channel, DeliveryKind, DeliveryStatus
+        from bot.services import tallies
         from bot.services.deliveries import campaign_source
         from bot.services.documents import sections_of
 
         when = at or self.clock.now()
+        ordinals = list(ordinals)
         async with self.sessions() as session, session.begin():
             campaign = await session.get(Campaign, campaign_id)
             assert campaign is not None
@@ -105,6 +107,7 @@ class Harness:
                     staff_id=staff_id, section_id=ids[ordinal], item=ordinal, due_at=when, status=DeliveryStatus.SENT,
                     sent_at=when, channel=Channel.TELEGRAM, chunk_index=1, attempts=0, created_at=when,
                 ))
+            await tallies.add_sent(session, {(campaign_id, staff_id): len(ordinals)})
 
     async def register(self, name: str) -> VirtualUser:
         """A person opens their deep link: /start <code>, and the bot answers."""
