@@ -269,8 +269,12 @@ class Runtime:
             # another leader: the tick's own notes are worked out afresh
             self.cache.invalidate("watermarks")
             self.cache.invalidate("reminders")
+        share = self.settings.send_rate / standing.live
         for budget in self.worker.budgets.values():
-            budget.set_rate(self.settings.send_rate / standing.live)
+            budget.set_rate(share)
+        # a claim holds a quarter of a second of this process's own sending: what a killed process
+        # leaves claimed, and so what may go twice, shrinks with its share
+        self.worker.batch = self.worker.concurrency = claim_batch(share)
 
     @property
     def leader(self) -> bool:

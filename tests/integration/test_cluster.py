@@ -78,3 +78,26 @@ async def test_the_budget_takes_a_new_rate() -> None:
     assert (budget.rate, budget.burst) == (250.0, 83)
     assert budget.limiter.max_rate == 83 and abs(budget.limiter.time_period - 83 / 250) < 1e-9
     await budget.close()
+
+
+async def test_each_process_claims_for_its_own_part_of_the_rate(db_url: str) -> None:
+    """A claimed batch is a quarter of a second of the process's own sending: with two processes
+    on PostgreSQL each claims half what one alone would (fewer rows left claimed by a killed one)."""
+    runtimes = [
+        Runtime(load_settings(database_url=db_url, send_rate=1000.0, telegram_token=None, zalo_token=None),
+                clock=FakeClock(NOW), options=RuntimeOptions(polling=False, run_worker=False, migrate=False))
+        for _ in range(2)
+    ]
+    for runtime in runtimes:
+        await runtime.start()
+    try:
+        for runtime in runtimes:
+            await runtime.coordinate()
+        postgres = runtimes[0].cluster is not None and runtimes[0].cluster.postgres
+        for runtime in runtimes:
+            assert runtime.worker is not None
+            assert runtime.worker.batch == runtime.worker.concurrency == (125 if postgres else 250)
+            assert all(b.rate == (500.0 if postgres else 1000.0) for b in runtime.worker.budgets.values())
+    finally:
+        for runtime in runtimes:
+            await runtime.stop()
