@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 import aiohttp
+import orjson
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -60,6 +61,17 @@ class AiohttpRequest(BaseRequest):
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
 
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> Any:
+        """The Bot API's answer, read by orjson (about a third of the standard library's time on a
+        sent section's echo; every send and every button answer reads one); what orjson refuses
+        (bytes that are not UTF-8, an integer past 64 bits) goes to python-telegram-bot's own
+        reader, which decides as it always did."""
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return BaseRequest.parse_json_payload(payload)
+
     async def do_request(
         self,
         url: str,
@@ -91,7 +103,7 @@ class AiohttpRequest(BaseRequest):
                 kwargs["data"] = form
             else:
                 # One JSON body, as the Bot API accepts: far cheaper than form-encoding long texts
-                kwargs["data"] = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+                kwargs["data"] = dumps(request_data.parameters)
                 kwargs["headers"] = {**kwargs["headers"], "Content-Type": "application/json"}
         try:
             async with self._session.request(method, url, **kwargs) as response:
@@ -101,3 +113,13 @@ class AiohttpRequest(BaseRequest):
         except aiohttp.ClientError as error:
             # The URL holds the token: never put it in the message.
             raise NetworkError(f"aiohttp.{type(error).__name__}") from error
+
+
+def dumps(value: Any) -> bytes:
+    """A call's parameters as JSON (orjson: a twentieth of the standard library's time on a
+    section's text); a value orjson refuses, such as an integer past 64 bits, by the standard
+    library, as before."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False).encode()
