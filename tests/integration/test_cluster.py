@@ -4,6 +4,8 @@ replaced at the next refresh, and every process sends at its part of the overall
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from bot.db.engine import create_engine
 from bot.outbox.budget import SendBudget
@@ -39,9 +41,11 @@ async def test_one_leader_and_a_dead_leader_is_replaced(db_url: str) -> None:
             await engine.dispose()
 
 
-async def test_only_the_leader_ticks_and_each_process_sends_at_its_part(db_url: str) -> None:
+@asynccontextmanager
+async def two_processes(db_url: str, send_rate: float) -> AsyncIterator[list[Runtime]]:
+    """Two runtimes on one database, started and counted (each has run ``coordinate`` once)."""
     runtimes = [
-        Runtime(load_settings(database_url=db_url, send_rate=30.0, telegram_token=None, zalo_token=None),
+        Runtime(load_settings(database_url=db_url, send_rate=send_rate, telegram_token=None, zalo_token=None),
                 clock=FakeClock(NOW), options=RuntimeOptions(polling=False, run_worker=False, migrate=False))
         for _ in range(2)
     ]
@@ -50,6 +54,14 @@ async def test_only_the_leader_ticks_and_each_process_sends_at_its_part(db_url: 
     try:
         for runtime in runtimes:
             await runtime.coordinate()
+        yield runtimes
+    finally:
+        for runtime in runtimes:
+            await runtime.stop()
+
+
+async def test_only_the_leader_ticks_and_each_process_sends_at_its_part(db_url: str) -> None:
+    async with two_processes(db_url, 30.0) as runtimes:
         leaders = [r.leader for r in runtimes]
         postgres = runtimes[0].cluster is not None and runtimes[0].cluster.postgres
         assert leaders == ([True, False] if postgres else [True, True])
@@ -66,9 +78,6 @@ async def test_only_the_leader_ticks_and_each_process_sends_at_its_part(db_url: 
             runtime.tick = counted  # type: ignore[method-assign]
             await runtime.scheduled_tick()
         assert ticked == ([0] if postgres else [0, 1])
-    finally:
-        for runtime in runtimes:
-            await runtime.stop()
 
 
 async def test_the_budget_takes_a_new_rate() -> None:
@@ -83,21 +92,9 @@ async def test_the_budget_takes_a_new_rate() -> None:
 async def test_each_process_claims_for_its_own_part_of_the_rate(db_url: str) -> None:
     """A claimed batch is a quarter of a second of the process's own sending: with two processes
     on PostgreSQL each claims half what one alone would (fewer rows left claimed by a killed one)."""
-    runtimes = [
-        Runtime(load_settings(database_url=db_url, send_rate=1000.0, telegram_token=None, zalo_token=None),
-                clock=FakeClock(NOW), options=RuntimeOptions(polling=False, run_worker=False, migrate=False))
-        for _ in range(2)
-    ]
-    for runtime in runtimes:
-        await runtime.start()
-    try:
-        for runtime in runtimes:
-            await runtime.coordinate()
+    async with two_processes(db_url, 1000.0) as runtimes:
         postgres = runtimes[0].cluster is not None and runtimes[0].cluster.postgres
         for runtime in runtimes:
             assert runtime.worker is not None
             assert runtime.worker.batch == runtime.worker.concurrency == (125 if postgres else 250)
             assert all(b.rate == (500.0 if postgres else 1000.0) for b in runtime.worker.budgets.values())
-    finally:
-        for runtime in runtimes:
-            await runtime.stop()
