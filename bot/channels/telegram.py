@@ -16,6 +16,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+import orjson
 from telegram import BotCommand, InputFile, MessageEntity, Update
 from telegram import Message as TgMessage
 from telegram._utils.entities import parse_message_entities
@@ -210,6 +211,31 @@ def parse_press(data: Any) -> Press | None:
             return None
         chat_id, message_id = chat["id"], message["message_id"]
     return Press(update_id, query_id, person["id"], chat_id, pressed, message_id, message)
+
+
+def pressed_html(message: dict[str, Any]) -> str:
+    """The pressed message's text as HTML: what python-telegram-bot's ``Message.text_html``
+    gives, made from the text and its entities alone, without building the whole message
+    (``tests/unit/test_press_parse.py`` holds the two equal). Everyone presses the same few
+    section texts, so each is worked out once."""
+    text = message.get("text")
+    if not text or type(text) is not str:
+        return ""
+    entities = message.get("entities") or []
+    try:
+        key = orjson.dumps(entities)
+    except TypeError:  # an integer past 64 bits: not from Telegram, not worth keeping
+        return _html_of.__wrapped__(text, entities)
+    return _html_of(text, key)
+
+
+@lru_cache(maxsize=1024)
+def _html_of(text: str, entities: bytes | list[Any]) -> str:
+    try:
+        parsed = MessageEntity.de_list(orjson.loads(entities) if isinstance(entities, bytes) else entities, None)
+        return TgMessage._parse_html(text, parse_message_entities(text, parsed), urled=False) or ""
+    except Exception:  # noqa: BLE001 - entities of another shape: the text as it is
+        return escape(text)
 
 
 class _UpdatesRequest(AiohttpRequest):
@@ -462,7 +488,7 @@ class TelegramChannel:
 
     async def _edit(self, press: Press, edit: Message) -> None:
         """Stamp the pressed message: its own text plus the new line, new buttons."""
-        original = press.html if press.html is not None else self._pressed_html(press.message or {})
+        original = press.html if press.html is not None else pressed_html(press.message or {})
         text = f"{original}\n\n{to_html(edit.text)}" if original else to_html(edit.text)
         try:
             await self._call(
@@ -473,19 +499,6 @@ class TelegramChannel:
         except tg_error.BadRequest as error:
             if "not modified" not in error.message.lower():
                 log.warning("could not edit a confirmed message: %s", error.message)
-
-    def _pressed_html(self, message: dict[str, Any]) -> str:
-        """The pressed message's text as HTML: what python-telegram-bot's ``Message.text_html``
-        gives, made from the text and its entities alone, without building the whole message
-        (``tests/unit/test_press_parse.py`` holds the two equal)."""
-        text = message.get("text")
-        if not text:
-            return ""
-        try:
-            entities = MessageEntity.de_list(message.get("entities") or [], self.bot)
-            return TgMessage._parse_html(text, parse_message_entities(text, entities), urled=False) or ""
-        except Exception:  # noqa: BLE001 - entities of another shape: the text as it is
-            return escape(text)
 
     async def _show(self, who: Who, reply: Reply) -> None:
         """A reply as messages: a section shown again first, then the texts."""
