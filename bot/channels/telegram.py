@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_PREVIEW = {"is_disabled": True}
+CONCURRENT_UPDATES = 256  # handled at once: python-telegram-bot's updates, and the presses beside them
 
 
 @lru_cache(maxsize=2048)
@@ -174,8 +175,8 @@ class Press:
     chat_id: int  # the pressed message's chat; the person's own id when it is not there
     data: str | None
     message_id: int | None
-    message: dict[str, Any] | None  # the pressed message, for the stamp
-    html: str | None = None  # its text as HTML, when python-telegram-bot has already read it
+    message: dict[str, Any] | None  # the pressed message as sent, for the stamp
+    html: str | None = None  # its text as HTML, when python-telegram-bot has already read the message
 
 
 _QUERY_KEYS = frozenset({"id", "from", "chat_instance", "data", "message"})
@@ -266,7 +267,7 @@ class TelegramChannel:
             .base_url(base_url)
             .request(AiohttpRequest(session))
             .get_updates_request(_UpdatesRequest(session, self.take_press, read_timeout=40))
-            .concurrent_updates(True)
+            .concurrent_updates(CONCURRENT_UPDATES)
             .build()
         )
         # Answers to a pressed button and the stamp on its message, on connections of their own:
@@ -274,7 +275,7 @@ class TelegramChannel:
         # waiting for the button's answer must not queue behind them.
         self._interactive = AiohttpRequest()
         self._presses: set[asyncio.Task[None]] = set()
-        self._pressing = asyncio.Semaphore(256)  # as many at once as python-telegram-bot's concurrent updates
+        self._pressing = asyncio.Semaphore(CONCURRENT_UPDATES)
         self._register()
 
     @property
@@ -470,7 +471,7 @@ class TelegramChannel:
         message = query.message if isinstance(query.message, TgMessage) else None
         await self._on_press(Press(
             update.update_id, query.id, user_id, chat.id if chat else user_id, query.data,
-            message.message_id if message is not None else None, {} if message is not None else None,
+            message.message_id if message is not None else None, None,
             html=(message.text_html if message.text else "") if message is not None else None,
         ))
 
@@ -482,7 +483,7 @@ class TelegramChannel:
             await self._call("answerCallbackQuery", interactive=True, callback_query_id=press.query_id, text=reply.toast)
         except tg_error.BadRequest:
             pass  # too old: the write above already counted
-        if reply.edit is not None and press.message is not None:
+        if reply.edit is not None and press.message_id is not None:
             await self._edit(press, reply.edit)
         await self._show(who, reply)
 

@@ -32,6 +32,15 @@ def _pg_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=True)
 
 
+def _sqlite_url(ctx: click.Context, file: Path, command: str) -> str:
+    """The database's URL when it is SQLite; on PostgreSQL the clerk is shown the pg_dump /
+    pg_restore line to run instead."""
+    url = settings_of(ctx).database_url
+    if not is_sqlite(url):
+        raise ClerkError(t(f"cli.db.{command}.postgres", path=file, url=_pg_url(url)))
+    return url
+
+
 def _refused(error: backups.BackupError, prefix: str) -> ClerkError:
     return ClerkError(t(f"{prefix}.{error.reason}", **error.values))
 
@@ -40,9 +49,7 @@ def _refused(error: backups.BackupError, prefix: str) -> ClerkError:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_context
 def db_backup(ctx: click.Context, file: Path) -> None:
-    url = settings_of(ctx).database_url
-    if not is_sqlite(url):
-        raise ClerkError(t("cli.db.backup.postgres", path=file, url=_pg_url(url)))
+    url = _sqlite_url(ctx, file, "backup")
     try:
         checked = backups.backup(backups.sqlite_path(url), file, known_revisions())
     except backups.BackupError as error:
@@ -56,9 +63,7 @@ def db_backup(ctx: click.Context, file: Path) -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_context
 def db_restore(ctx: click.Context, file: Path) -> None:
-    url = settings_of(ctx).database_url
-    if not is_sqlite(url):
-        raise ClerkError(t("cli.db.restore.postgres", path=file, url=_pg_url(url)))
+    url = _sqlite_url(ctx, file, "restore")
     try:
         checked, aside = backups.restore(file, backups.sqlite_path(url), known_revisions(), SystemClock().now())
     except backups.BackupError as error:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import enum
 
+# The ``item`` of an acknowledgment (and of its delivery) that stands for the whole document: the
+# final attestation. A section's item is its ordinal, from 1.
+ATTESTATION_ITEM = 0
+
 
 class Role(str, enum.Enum):
     STAFF = "staff"

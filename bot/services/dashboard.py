@@ -32,13 +32,13 @@ from bot.db.models import (
     Staff,
 )
 from bot.domain.enums import (
+    ATTESTATION_ITEM,
     AnnouncementStatus,
     CampaignStatus,
     DeliveryKind,
     DeliveryStatus,
     FeedbackStatus,
 )
-from bot.services.reading import ATTESTATION_ITEM
 
 PAGE_SIZE = 50
 

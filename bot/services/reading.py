@@ -19,11 +19,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from bot.db.models import Ack, Campaign, CampaignMember, Delivery
 from bot.db.queries import insert_ignoring_duplicates, insert_new
-from bot.domain.enums import CampaignStatus, Channel, DeliveryKind, DeliveryStatus
+from bot.domain.enums import ATTESTATION_ITEM, CampaignStatus, Channel, DeliveryKind, DeliveryStatus
 from bot.domain.text import nfc
 from bot.services import deliveries, tallies
 from bot.services.documents import SectionView, sections_of
-from bot.services.tallies import ATTESTATION_ITEM
 
 
 async def member_campaigns(session: AsyncSession, staff_id: int, *, include_closed: bool = False) -> list[Campaign]:

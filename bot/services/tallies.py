@@ -23,9 +23,7 @@ from sqlalchemy import bindparam, case, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CampaignMember
-from bot.domain.enums import Channel
-
-ATTESTATION_ITEM = 0  # as ``reading.ATTESTATION_ITEM`` (which imports this module's neighbours)
+from bot.domain.enums import ATTESTATION_ITEM, Channel
 
 _table = CampaignMember.__table__
 _member = _table.c

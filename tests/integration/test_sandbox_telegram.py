@@ -8,6 +8,7 @@ import json
 import struct
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -426,6 +427,25 @@ async def test_get_updates_confirms_by_offset_limits_and_long_polls(
     assert [m.message_id for m in await sandbox.read_chat(started.id, include_user_messages=True)] == [1, 2, 3, 4]
 
 
+
+@asynccontextmanager
+async def webhook_receiver(
+    hook: Callable[[web.Request], Awaitable[web.Response]], before_closing: Callable[[], object] = lambda: None
+) -> AsyncIterator[str]:
+    """An HTTP server on a free port answering POST /telegram with ``hook``; yields its URL.
+    ``before_closing`` runs first at the end (to release answers still held)."""
+    receiver = web.Application()
+    receiver.router.add_post("/telegram", hook)
+    runner = web.AppRunner(receiver)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/telegram"  # type: ignore[union-attr]
+    finally:
+        before_closing()
+        await runner.cleanup()
+
 async def test_webhook_posts_with_the_secret_retries_and_blocks_get_updates(
     bot: Bot, sandbox: Sandbox, started: VirtualUser
 ) -> None:
@@ -436,14 +456,7 @@ async def test_webhook_posts_with_the_secret_retries_and_blocks_get_updates(
         received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json()))
         return web.Response(status=answers.pop(0) if answers else 200)
 
-    receiver = web.Application()
-    receiver.router.add_post("/telegram", hook)
-    runner = web.AppRunner(receiver)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/telegram"  # type: ignore[union-attr]
-    try:
+    async with webhook_receiver(hook) as url:
         assert await bot.set_webhook(url, secret_token="s3cr3t-Token_1")
         assert (await bot.get_webhook_info()).url == url
         await sandbox.send_text(started.id, "xin chào")
@@ -463,8 +476,6 @@ async def test_webhook_posts_with_the_secret_retries_and_blocks_get_updates(
         assert await bot.delete_webhook()
         await sandbox.send_text(started.id, "lại polling")
         assert [u.message.text for u in await bot.get_updates()] == ["lại polling"]
-    finally:
-        await runner.cleanup()
 
 
 async def test_webhook_posts_up_to_max_connections_at_once_and_each_chat_in_order(
@@ -491,14 +502,7 @@ async def test_webhook_posts_up_to_max_connections_at_once_and_each_chat_in_orde
         open_now.discard(chat)
         return web.Response(status=200)
 
-    receiver = web.Application()
-    receiver.router.add_post("/telegram", hook)
-    runner = web.AppRunner(receiver)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/telegram"  # type: ignore[union-attr]
-    try:
+    async with webhook_receiver(hook, before_closing=release.set) as url:
         assert await bot.set_webhook(url, max_connections=3)
         assert (await bot.get_webhook_info()).max_connections == 3
         for round_ in range(3):
@@ -513,9 +517,6 @@ async def test_webhook_posts_up_to_max_connections_at_once_and_each_chat_in_orde
         assert most_at_once == 3
         assert {chat: texts for chat, texts in seen.items()} == {u.id: ["tin 0", "tin 1", "tin 2"] for u in users}
         assert sandbox.stats.webhook_posts == 15 and sandbox.stats.webhook_failures == 0
-    finally:
-        release.set()
-        await runner.cleanup()
 
 
 # --------------------------------------------------------------------------- files, duplicates, the rest
