@@ -16,9 +16,9 @@ import hashlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, or_, select, text, update
+from sqlalchemy import Table, bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.cache import Cache, cache_of
@@ -664,50 +664,68 @@ class Result:
     unreachable_identity: int | None = None
 
 
+# What an outcome reads of its row and writes back: columns, not objects (every send records one).
+_OUTCOME_READ = (
+    Delivery.id, Delivery.kind, Delivery.campaign_id, Delivery.staff_id, Delivery.status, Delivery.channel,
+    Delivery.chat_id, Delivery.chunk_count, Delivery.chunk_index, Delivery.external_message_id,
+    Delivery.last_error, Delivery.attempts, Delivery.sent_at, Delivery.claimed_until,
+)
+_OUTCOME_WRITTEN = ("status", "channel", "chat_id", "chunk_count", "chunk_index", "external_message_id",
+                    "last_error", "attempts", "sent_at", "claimed_until")
+_DELIVERIES = cast(Table, Delivery.__table__)
+_OUTCOME_UPDATE = (
+    update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("row_id"))
+    .values({name: bindparam(name, type_=_DELIVERIES.c[name].type) for name in _OUTCOME_WRITTEN})
+)
+# Locked (PostgreSQL), in id order: what each row was before this batch decides whether a
+# section became sent here, for the member's count (``tallies``), even when another process
+# records the same row at the same time.
+_OUTCOME_ROWS = (
+    select(*_OUTCOME_READ).where(Delivery.id.in_(bindparam("ids", expanding=True))).order_by(Delivery.id)
+    .with_for_update()
+)
+
+
 async def record_results(session: AsyncSession, results: Sequence[Result], now: dt.datetime) -> list[int]:
     """Write a batch of outcomes in one transaction. Returns the ids of rows that still
     have chunks to send (held a second, for the per-chat spacing)."""
-    # Locked (PostgreSQL), in id order: what each row was before this batch decides whether a
-    # section became sent here, for the member's count (``tallies``), even when another process
-    # records the same row at the same time.
-    rows = {
-        r.id: r for r in (await session.scalars(
-            select(Delivery).where(Delivery.id.in_([x.delivery_id for x in results])).order_by(Delivery.id)
-            .with_for_update().execution_options(populate_existing=True)
-        )).all()
-    }
-    was_sent = {i for i, r in rows.items() if r.status is DeliveryStatus.SENT}
+    found = (await session.execute(_OUTCOME_ROWS, {"ids": [x.delivery_id for x in results]})).all()
+    rows = {row.id: row._asdict() for row in found}
+    was_sent = {i for i, r in rows.items() if r["status"] is DeliveryStatus.SENT}
     continuing: list[int] = []
     for result in results:
         row = rows[result.delivery_id]
-        row.claimed_until = None
+        row["claimed_until"] = None
         if result.outcome is Outcome.SENT:
-            row.channel, row.chat_id, row.chunk_count = result.channel, result.chat_id, result.chunk_count
-            row.chunk_index += 1
-            row.external_message_id = result.message_id
-            row.last_error = None
-            if row.chunk_index >= result.chunk_count:
-                row.status, row.sent_at = DeliveryStatus.SENT, now
+            row["channel"], row["chat_id"], row["chunk_count"] = result.channel, result.chat_id, result.chunk_count
+            row["chunk_index"] += 1
+            row["external_message_id"] = result.message_id
+            row["last_error"] = None
+            if row["chunk_index"] >= result.chunk_count:
+                row["status"], row["sent_at"] = DeliveryStatus.SENT, now
             else:
-                row.claimed_until = now + CHUNK_SPACING  # the next chunk, a second later
-                continuing.append(row.id)
+                row["claimed_until"] = now + CHUNK_SPACING  # the next chunk, a second later
+                continuing.append(row["id"])
         elif result.outcome is Outcome.RETRY:
             # Held, not moved: the row keeps its place (due_at) in the person's order.
-            row.claimed_until = result.retry_at or now
-            row.last_error = (result.error or "")[:500]
+            row["claimed_until"] = result.retry_at or now
+            row["last_error"] = (result.error or "")[:500]
             if result.count_attempt:
-                row.attempts += 1
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = DeliveryStatus.FAILED
+                row["attempts"] += 1
+                if row["attempts"] >= MAX_ATTEMPTS:
+                    row["status"] = DeliveryStatus.FAILED
         else:
-            row.status = DeliveryStatus.BLOCKED if result.outcome is Outcome.BLOCKED else DeliveryStatus.FAILED
-            row.last_error = (result.error or "")[:500]
+            row["status"] = DeliveryStatus.BLOCKED if result.outcome is Outcome.BLOCKED else DeliveryStatus.FAILED
+            row["last_error"] = (result.error or "")[:500]
         if result.unreachable_identity is not None:
             await mark_unreachable(session, result.unreachable_identity, result.error or "", now)
+    if rows:  # one executemany on the table, without the unit of work
+        await session.execute(_OUTCOME_UPDATE, [{"row_id": row["id"], **{name: row[name] for name in _OUTCOME_WRITTEN}}
+                                                for row in rows.values()])
     sections: Counter[tuple[int, int]] = Counter()
     for row in rows.values():
-        if row.kind is DeliveryKind.SECTION and row.campaign_id is not None:
-            sections[row.campaign_id, row.staff_id] += (row.status is DeliveryStatus.SENT) - (row.id in was_sent)
+        if row["kind"] is DeliveryKind.SECTION and row["campaign_id"] is not None:
+            sections[row["campaign_id"], row["staff_id"]] += (row["status"] is DeliveryStatus.SENT) - (row["id"] in was_sent)
     await tallies.add_sent(session, {key: n for key, n in sections.items() if n})
     return continuing
 

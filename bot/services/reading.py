@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from bot.db.models import Ack, Campaign, CampaignMember, Delivery
 from bot.db.queries import insert_ignoring_duplicates, insert_new
@@ -38,7 +38,7 @@ async def member_campaigns(session: AsyncSession, staff_id: int, *, include_clos
                     CampaignMember.removed_at.is_(None),
                     Campaign.status.in_(statuses),
                 )
-                .options(selectinload(Campaign.document))
+                .options(joinedload(Campaign.document))
                 .order_by(Campaign.id.desc())
             )
         ).all()
@@ -98,9 +98,11 @@ _OPEN_DOCUMENTS = (
     )
 )
 # Sections these people have received, or that are due to them now (the drip's row has come
-# due, or they asked for it): only those can be confirmed.
+# due, or they asked for it): only those can be confirmed. Found by the delivery's unique key
+# (source, person, item): one index lookup per press, where the campaign's own index would
+# walk every section sent in the campaign (SQLite picks it on this query when given the id).
 _RECEIVED = select(Delivery.campaign_id, Delivery.staff_id, Delivery.item).where(
-    Delivery.campaign_id.in_(bindparam("campaign_ids", expanding=True)),
+    Delivery.source.in_(bindparam("sources", expanding=True)),
     Delivery.staff_id.in_(bindparam("staff_ids", expanding=True)),
     Delivery.item.in_(bindparam("items", expanding=True)),
     Delivery.kind == DeliveryKind.SECTION,
@@ -158,7 +160,10 @@ async def confirm_sections(session: AsyncSession, presses: list[MemberPress], no
     received = {
         tuple(row)
         for row in (
-            await session.execute(_RECEIVED, {**keys, "items": list({p.ordinal for p in presses}), "now": now})
+            await session.execute(_RECEIVED, {
+                "sources": [deliveries.campaign_source(c) for c in keys["campaign_ids"]],
+                "staff_ids": keys["staff_ids"], "items": list({p.ordinal for p in presses}), "now": now,
+            })
         ).all()
     }
     rows: dict[tuple[int, int, int], dict[str, object]] = {}
