@@ -241,8 +241,9 @@ def _html_of(text: str, entities: bytes | list[Any]) -> str:
 
 class _UpdatesRequest(AiohttpRequest):
     """The transport of ``getUpdates``: each press is taken out as it arrives and handled on
-    the press path; python-telegram-bot gets only its ``update_id`` in its place, so that its
-    Updater still confirms it with the next offset, and no handler matches it."""
+    the press path; python-telegram-bot gets the other updates, and, when the answer ends with
+    a press, that press's ``update_id`` alone, so that its Updater still confirms everything
+    with the next offset (the last update's id + 1), and no handler matches it."""
 
     def __init__(self, session: aiohttp.ClientSession | None, take: Callable[[Any], bool], **timeouts: Any) -> None:
         super().__init__(session, **timeouts)
@@ -250,9 +251,12 @@ class _UpdatesRequest(AiohttpRequest):
 
     async def post(self, url: str, request_data: Any = None, *args: Any, **kwargs: Any) -> Any:
         result = await super().post(url, request_data, *args, **kwargs)
-        if isinstance(result, list):
-            return [{"update_id": update["update_id"]} if self._take(update) else update for update in result]
-        return result
+        if not isinstance(result, list) or not result:
+            return result
+        kept = [update for update in result if not self._take(update)]
+        if not kept or kept[-1] is not result[-1]:
+            kept.append({"update_id": result[-1]["update_id"]})
+        return kept
 
 
 class TelegramChannel:
