@@ -143,13 +143,11 @@ async def _behind(
             )
         )
     ).all()
-    acked = set(
-        (
-            await session.execute(
-                select(Ack.staff_id, Ack.item).where(Ack.campaign_id == campaign.id, Ack.staff_id.in_(people))
-            )
-        ).all()
-    )
+    acked = {  # plain tuples, not Rows: each lookup would compare in Python
+        (staff_id, item) for staff_id, item in await session.execute(
+            select(Ack.staff_id, Ack.item).where(Ack.campaign_id == campaign.id, Ack.staff_id.in_(people))
+        )
+    }
     behind: dict[int, list[int]] = {}
     for staff_id, item in sent:
         if (staff_id, item) not in acked:
