@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any
 
@@ -77,7 +78,15 @@ _HTML_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 
 def parse_html(source: str) -> FormattedText:
-    """Parse Telegram's HTML: only its tags, properly nested, and no stray ``<``."""
+    """Parse Telegram's HTML: only its tags, properly nested, and no stray ``<``. A bot sends
+    the same text to many chats (a section to everyone, the same stamp on each pressed copy),
+    so each text is parsed once; every caller gets entities of its own."""
+    parsed = _parse_html(source)
+    return FormattedText(parsed.text, [dict(entity) for entity in parsed.entities])
+
+
+@lru_cache(maxsize=1024)
+def _parse_html(source: str) -> FormattedText:
     parser = _TelegramHTMLParser(source)
     parser.feed(source)
     parser.close()
