@@ -16,9 +16,6 @@ from bot.domain.enums import Role
 from bot.domain.invite import deep_link, display_code
 from bot.domain.roster import ROLE_NAMES_VI, display_phone, parse_table
 from bot.domain.texts import t
-from bot.reports import invite_cards
-from bot.reports import invites as invites_report
-from bot.reports.invites import InviteRow
 from bot.db.models import Staff
 from bot.services import privacy
 from bot.services import roster as roster_service
@@ -104,6 +101,12 @@ def staff_list(ctx: click.Context, as_json: bool, include_inactive: bool) -> Non
 @click.option("--all", "include_linked", is_flag=True, help=t("cli.staff.invites.all"))
 @click.pass_context
 def staff_invites(ctx: click.Context, fmt: str | None, output: Path, include_linked: bool) -> None:
+    # the file libraries (openpyxl, python-docx, matplotlib, fpdf) load only when a file is made:
+    # every other command, ``congkhai run`` among them, starts without them
+    from bot.reports import invite_cards
+    from bot.reports import invites as invites_report
+    from bot.reports.invites import InviteRow
+
     settings = settings_of(ctx)
     suffix = output.suffix.lower().lstrip(".")
     fmt = fmt or (suffix if suffix in ("csv", "pdf", "docx") else "xlsx")
