@@ -70,6 +70,7 @@ async def build(url: str, chat_ids: list[int]) -> str:
 
 
 async def child(url: str, base: str, at: str, seconds: float) -> dict[str, Any]:
+    import bot.cli  # noqa: F401 - everything `congkhai run` loads before the bot starts
     from bot.runtime import Runtime, RuntimeOptions
     from bot.sandbox import DEFAULT_TOKEN
     from bot.services.clock import FakeClock
