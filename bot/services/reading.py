@@ -99,8 +99,9 @@ _OPEN_DOCUMENTS = (
 )
 # Sections these people have received, or that are due to them now (the drip's row has come
 # due, or they asked for it): only those can be confirmed. Found by the delivery's unique key
-# (source, person, item): one index lookup per press, where the campaign's own index would
-# walk every section sent in the campaign (SQLite picks it on this query when given the id).
+# (source, person, item): one index lookup per press. Asked by campaign id, SQLite read every
+# section sent to each person of the batch (the campaign's index: 40 rows a person) and kept
+# the pressed ones.
 _RECEIVED = select(Delivery.campaign_id, Delivery.staff_id, Delivery.item).where(
     Delivery.source.in_(bindparam("sources", expanding=True)),
     Delivery.staff_id.in_(bindparam("staff_ids", expanding=True)),
