@@ -663,10 +663,11 @@ class Result:
 
 
 # What an outcome reads of its row and writes back: columns, not objects (every send records one).
+# The lease (``claimed_until``) is not read: every outcome sets it anew.
 _OUTCOME_READ = (
     Delivery.id, Delivery.kind, Delivery.campaign_id, Delivery.staff_id, Delivery.status, Delivery.channel,
     Delivery.chat_id, Delivery.chunk_count, Delivery.chunk_index, Delivery.external_message_id,
-    Delivery.last_error, Delivery.attempts, Delivery.sent_at, Delivery.claimed_until,
+    Delivery.last_error, Delivery.attempts, Delivery.sent_at,
 )
 _OUTCOME_WRITTEN = ("status", "channel", "chat_id", "chunk_count", "chunk_index", "external_message_id",
                     "last_error", "attempts", "sent_at", "claimed_until")
